@@ -1,0 +1,476 @@
+"""The simulator contract, the one-call wrapper for a user's function, and failure handling.
+
+A :class:`Simulator` couples a :class:`~sbinn.priors.Prior` with a forward model
+``x = s(theta)`` that is vectorised over a batch of parameter vectors. Failed
+simulations (an exception, NaN or inf) come back from :meth:`Simulator.simulate`
+as NaN rows; :meth:`Simulator.sample_joint` and every consumer in sbinn drop
+them through a :class:`FailureTracker`, which warns once with the count and an
+example parameter vector, and raises :class:`SimulationError` when more than
+``max_failure_fraction`` of the simulations failed. Output of the wrong shape or
+dtype is a programming error and raises at once.
+
+Example:
+    >>> import numpy as np
+    >>> from sbinn.priors import JointPrior, Normal
+    >>> prior = JointPrior({"mu": Normal(0.0, 1.0)})
+    >>> simulator = FunctionSimulator(lambda t, rng: t + rng.normal(size=t.shape), prior)
+    >>> theta, x = simulator.sample_joint(5, seed=0)
+    >>> theta.shape, x.shape
+    ((5, 1), (5, 1))
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import numpy as np
+
+from sbinn._validation import as_2d_float_array, check_probability, to_numpy
+from sbinn.priors import Prior
+
+__all__ = [
+    "FailureTracker",
+    "FunctionSimulator",
+    "SimulationError",
+    "SimulationFailureWarning",
+    "Simulator",
+    "SimulatorOutputShapeError",
+    "SimulatorOutputTypeError",
+    "as_generator",
+]
+
+SeedLike = int | np.random.Generator | np.random.SeedSequence | None
+
+# A vectorised simulator that raises is re-run row by row to find the failing rows;
+# when this many leading rows all fail, the simulator is broken, not unlucky.
+_ROWWISE_GIVE_UP = 20
+# Below this many simulations a high failure fraction is too noisy to abort on early.
+_EARLY_ABORT_MIN_SIMULATIONS = 1000
+
+
+class SimulationError(RuntimeError):
+    """Raised when too many simulations fail or the simulator is unusable."""
+
+
+class SimulationFailureWarning(UserWarning):
+    """Issued once per run when some simulations failed and were dropped."""
+
+
+class SimulatorOutputShapeError(ValueError):
+    """A simulator returned output of the wrong shape: a bug, not a failed simulation."""
+
+
+class SimulatorOutputTypeError(TypeError):
+    """A simulator returned non-numeric or complex output: a bug, not a failed simulation."""
+
+
+_GARBAGE = (SimulatorOutputShapeError, SimulatorOutputTypeError)
+
+
+def _check_prior(prior: object) -> None:
+    if not isinstance(prior, Prior):
+        raise TypeError(
+            f"prior must be an sbinn Prior (e.g. a JointPrior), got {type(prior).__name__}"
+        )
+
+
+def as_generator(seed: SeedLike) -> np.random.Generator:
+    """Turn an int, a SeedSequence, a Generator or None into a numpy Generator.
+
+    Example:
+        >>> float(as_generator(0).random()) == float(as_generator(0).random())
+        True
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return np.random.default_rng(seed)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(
+            f"seed must be an int, a numpy Generator or SeedSequence, or None; "
+            f"got {type(seed).__name__}"
+        )
+    return np.random.default_rng(int(seed))
+
+
+class Simulator(ABC):
+    """A prior and a batched forward model.
+
+    Subclasses implement :meth:`_simulate` for a float64 array ``theta`` of shape
+    ``(n, dim_parameters)`` and return ``(n, *observation_shape)``. They may set
+    the class attributes :attr:`name` and :attr:`version`, and extend
+    :meth:`settings` with their configuration.
+
+    Args:
+        prior: Prior over the parameters; its names name the parameters.
+        observation_shape: Shape of one observation, e.g. ``2`` or ``(2,)``.
+        observation_names: Names of the observation components (flat shapes only).
+        max_failure_fraction: Largest tolerated fraction of failed simulations.
+    """
+
+    name: str = "simulator"
+    version: str = "0"
+
+    def __init__(
+        self,
+        prior: Prior,
+        observation_shape: int | Sequence[int],
+        observation_names: Sequence[str] | None = None,
+        *,
+        max_failure_fraction: float = 0.1,
+    ) -> None:
+        _check_prior(prior)
+        shape = (
+            (observation_shape,)
+            if isinstance(observation_shape, numbers.Integral)
+            else observation_shape
+        )
+        shape = tuple(int(s) for s in shape)
+        if not shape or any(s <= 0 for s in shape):
+            raise ValueError(f"observation_shape must be positive integers, got {shape}")
+        if observation_names is None:
+            observation_names = tuple(f"x_{i + 1}" for i in range(int(np.prod(shape))))
+        observation_names = tuple(observation_names)
+        if len(shape) == 1 and len(observation_names) != shape[0]:
+            raise ValueError(
+                f"observation_names has {len(observation_names)} entries, "
+                f"expected {shape[0]} to match observation_shape {shape}"
+            )
+        self.prior = prior
+        self.observation_shape = shape
+        self.observation_names = observation_names
+        self.max_failure_fraction = check_probability(
+            max_failure_fraction, "max_failure_fraction", include_zero=True
+        )
+        self.last_exception: BaseException | None = None
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        """Names of the parameters, from the prior."""
+        return self.prior.names
+
+    @property
+    def dim_parameters(self) -> int:
+        """Number of parameters."""
+        return self.prior.dim
+
+    @property
+    def dim_observations(self) -> int:
+        """Number of scalar entries in one observation."""
+        return int(np.prod(self.observation_shape))
+
+    def settings(self) -> dict:
+        """JSON-serialisable description of this simulator and its prior."""
+        prior = self.prior.to_config() if hasattr(self.prior, "to_config") else repr(self.prior)
+        return {
+            "name": self.name,
+            "version": self.version,
+            "parameter_names": list(self.parameter_names),
+            "observation_shape": list(self.observation_shape),
+            "prior": prior,
+        }
+
+    @abstractmethod
+    def _simulate(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Simulate a checked batch ``theta`` of shape ``(n, dim_parameters)``."""
+
+    def simulate(self, theta: np.ndarray, rng: SeedLike = None) -> np.ndarray:
+        """Simulate one observation per row of ``theta``.
+
+        Args:
+            theta: Parameters, shape ``(n, dim_parameters)`` (or one vector).
+            rng: Seed or Generator for the simulator's noise.
+
+        Returns:
+            Float64 array of shape ``(n, *observation_shape)``. Rows whose
+            simulation raised or produced NaN/inf are all NaN.
+
+        Raises:
+            ValueError: if ``theta`` or the simulator's output has the wrong shape.
+            TypeError: if the simulator's output is not real-valued numeric data.
+        """
+        theta = as_2d_float_array(theta, self.dim_parameters, "theta")
+        rng = as_generator(rng)
+        self.last_exception = None
+        if theta.shape[0] == 0:
+            return np.empty((0, *self.observation_shape))
+        try:
+            raw = self._simulate(theta, rng)
+        except _GARBAGE:
+            raise
+        except Exception as error:
+            self.last_exception = error
+            raw = self._simulate_rowwise(theta, rng, error)
+        x = self._check_output(raw, theta.shape[0])
+        x[~self.valid_mask(x)] = np.nan
+        return x
+
+    def valid_mask(self, x: np.ndarray) -> np.ndarray:
+        """Boolean mask of simulations that succeeded (default: all entries finite)."""
+        return np.all(np.isfinite(x), axis=tuple(range(1, x.ndim)))
+
+    def _simulate_rowwise(
+        self, theta: np.ndarray, rng: np.random.Generator, error: Exception
+    ) -> np.ndarray:
+        rows = []
+        failures = 0
+        for i in range(theta.shape[0]):
+            try:
+                rows.append(self._check_output(self._simulate(theta[i : i + 1], rng), 1))
+            except _GARBAGE:
+                raise
+            except Exception:
+                failures += 1
+                rows.append(np.full((1, *self.observation_shape), np.nan))
+            if failures == i + 1 == _ROWWISE_GIVE_UP:
+                raise SimulationError(
+                    f"simulator {self.name!r} raised for each of the first {_ROWWISE_GIVE_UP} "
+                    f"parameter vectors, e.g. theta={theta[0].tolist()}: "
+                    f"{type(error).__name__}: {error}"
+                ) from error
+        return np.concatenate(rows, axis=0) if rows else np.empty((0, *self.observation_shape))
+
+    def _check_output(self, raw: object, num_rows: int) -> np.ndarray:
+        x = to_numpy(raw)
+        numeric = np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.bool_)
+        if x.dtype == object or not numeric or np.issubdtype(x.dtype, np.complexfloating):
+            raise SimulatorOutputTypeError(
+                f"simulator {self.name!r} must return real numeric data, got dtype {x.dtype}"
+            )
+        expected = (num_rows, *self.observation_shape)
+        if x.shape != expected and x.shape == (num_rows,) and self.observation_shape == (1,):
+            x = x[:, None]
+        if x.shape != expected:
+            raise SimulatorOutputShapeError(
+                f"simulator {self.name!r} returned shape {x.shape}, expected {expected} "
+                f"for {num_rows} parameter vector(s)"
+            )
+        return np.array(x, dtype=np.float64, copy=True)
+
+    def sample_joint(
+        self, num_samples: int, seed: SeedLike = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw parameters from the prior and simulate them; failed simulations are dropped.
+
+        Returns:
+            ``(theta, x)`` with at most ``num_samples`` rows each.
+
+        Example:
+            >>> from sbinn.priors import JointPrior, Uniform
+            >>> sim = FunctionSimulator(lambda t: t**2, JointPrior({"a": Uniform(0, 1)}))
+            >>> theta, x = sim.sample_joint(3, seed=1)
+            >>> bool(np.allclose(x, theta**2))
+            True
+        """
+        rng = as_generator(seed)
+        theta = self.prior.sample(num_samples, rng)
+        x = self.simulate(theta, rng)
+        tracker = FailureTracker(self)
+        theta, x = tracker.filter(theta, x)
+        tracker.finish()
+        return theta, x
+
+
+class FailureTracker:
+    """Counts failed simulations across chunks, drops them, and reports once.
+
+    Example:
+        >>> from sbinn.priors import JointPrior, Uniform
+        >>> sim = FunctionSimulator(lambda t: 1 / t, JointPrior({"a": Uniform(0, 1)}))
+        >>> tracker = FailureTracker(sim)
+        >>> theta, x = tracker.filter(np.array([[0.5], [0.0]]), np.array([[2.0], [np.inf]]))
+        >>> theta.tolist(), tracker.num_failed, tracker.num_total
+        ([[0.5]], 1, 2)
+    """
+
+    def __init__(self, simulator: Simulator) -> None:
+        self.simulator = simulator
+        self.num_total = 0
+        self.num_failed = 0
+        self.example_theta: np.ndarray | None = None
+        self.example_error: BaseException | None = None
+
+    def filter(self, theta: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Drop the failed rows of a chunk, remembering one example."""
+        ok = self.simulator.valid_mask(x)
+        self.num_total += ok.size
+        failed = ok.size - int(ok.sum())
+        if failed:
+            self.num_failed += failed
+            if self.example_theta is None:
+                self.example_theta = theta[~ok][0]
+                self.example_error = self.simulator.last_exception
+            if self.num_total >= _EARLY_ABORT_MIN_SIMULATIONS:
+                self._raise_if_too_many()
+        return theta[ok], x[ok]
+
+    @property
+    def failed_fraction(self) -> float:
+        """Fraction of simulations so far that failed."""
+        return self.num_failed / self.num_total if self.num_total else 0.0
+
+    def _describe(self) -> str:
+        cause = ""
+        if self.example_error is not None:
+            cause = (
+                f"; an exception seen: {type(self.example_error).__name__}: {self.example_error}"
+            )
+        example = None if self.example_theta is None else self.example_theta.tolist()
+        return (
+            f"{self.num_failed} of {self.num_total} simulations of {self.simulator.name!r} "
+            f"failed (NaN, inf or an exception), e.g. at theta={example}{cause}"
+        )
+
+    def _raise_if_too_many(self) -> None:
+        limit = self.simulator.max_failure_fraction
+        if self.failed_fraction > limit:
+            raise SimulationError(
+                f"{self._describe()}. That is more than max_failure_fraction={limit}."
+            ) from self.example_error
+
+    def finish(self) -> None:
+        """Raise if too many simulations failed, otherwise warn once if any did."""
+        if not self.num_failed:
+            return
+        self._raise_if_too_many()
+        warnings.warn(
+            f"{self._describe()}. They were dropped.", SimulationFailureWarning, stacklevel=2
+        )
+
+
+Backend = Literal["auto", "numpy", "torch"]
+
+
+class FunctionSimulator(Simulator):
+    """Wrap a plain function ``f(theta) -> x`` (or ``f(theta, rng) -> x``) as a Simulator.
+
+    Args:
+        function: The forward model. If it has a parameter named ``rng`` it gets
+            a numpy Generator (numpy backend) or a torch Generator (torch backend).
+        prior: Prior over the parameters.
+        observation_shape: Shape of one observation; inferred from a probe run
+            on two prior draws when omitted.
+        observation_names: Names of the observation components.
+        vectorized: True if ``function`` takes a batch ``(n, d)``; False if it
+            takes one vector ``(d,)``, in which case sbinn loops for you.
+        backend: ``"numpy"``, ``"torch"`` or ``"auto"`` (numpy first, then torch).
+        name: Name used in messages and records (default: the function's name).
+        version: Version string recorded with simulations.
+        max_failure_fraction: Largest tolerated fraction of failed simulations.
+
+    Example:
+        >>> import torch
+        >>> from sbinn.priors import JointPrior, Normal
+        >>> prior = JointPrior({"a": Normal(0, 1), "b": Normal(0, 1)})
+        >>> sim = FunctionSimulator(lambda t: torch.stack([t[0] + t[1], t[0] * t[1]]), prior,
+        ...                         vectorized=False, backend="torch")
+        >>> sim.observation_shape
+        (2,)
+    """
+
+    def __init__(
+        self,
+        function: Callable[..., object],
+        prior: Prior,
+        *,
+        observation_shape: int | Sequence[int] | None = None,
+        observation_names: Sequence[str] | None = None,
+        vectorized: bool = True,
+        backend: Backend = "auto",
+        name: str | None = None,
+        version: str = "0",
+        max_failure_fraction: float = 0.1,
+    ) -> None:
+        if not callable(function):
+            raise TypeError(f"function must be callable, got {type(function).__name__}")
+        if backend not in ("auto", "numpy", "torch"):
+            raise ValueError(f"backend must be 'auto', 'numpy' or 'torch', got {backend!r}")
+        _check_prior(prior)
+        self.function = function
+        self.vectorized = bool(vectorized)
+        self.name = name or getattr(function, "__name__", "simulator")
+        self.version = version
+        self._rng_kind = _rng_kind(function)
+        self.backend = backend
+        if observation_shape is None or backend == "auto":
+            probe_shape = self._probe(prior)
+            if observation_shape is None:
+                observation_shape = probe_shape
+        super().__init__(
+            prior,
+            observation_shape,
+            observation_names,
+            max_failure_fraction=max_failure_fraction,
+        )
+
+    def _probe(self, prior: Prior) -> tuple[int, ...]:
+        theta = prior.sample(2, np.random.default_rng(0))
+        backends = ("numpy", "torch") if self.backend == "auto" else (self.backend,)
+        first_error: Exception | None = None
+        for backend in backends:
+            try:
+                out = to_numpy(self._call(theta, np.random.default_rng(0), backend))
+            except Exception as error:
+                first_error = first_error or error
+                continue
+            self.backend = backend
+            return tuple(out.shape[1:]) or (1,)
+        raise TypeError(
+            f"probing simulator {self.name!r} on two prior draws failed with backend(s) "
+            f"{backends}: {type(first_error).__name__}: {first_error}. Pass observation_shape "
+            "and backend explicitly if the function cannot run on prior draws."
+        ) from first_error
+
+    def _call(self, theta: np.ndarray, rng: np.random.Generator, backend: str) -> object:
+        if backend == "torch":
+            import torch
+
+            inputs = torch.as_tensor(theta, dtype=torch.get_default_dtype())
+            rng = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        else:
+            inputs = theta
+        args = (rng,) if self._rng_kind == "positional" else ()
+        kwargs = {"rng": rng} if self._rng_kind == "keyword" else {}
+        if self.vectorized:
+            return self.function(inputs, *args, **kwargs)
+        return _stack_rows([self.function(row, *args, **kwargs) for row in inputs])
+
+    def _simulate(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return to_numpy(self._call(theta, rng, self.backend))
+
+    def settings(self) -> dict:
+        return super().settings() | {"vectorized": self.vectorized, "backend": self.backend}
+
+
+def _rng_kind(function: Callable[..., object]) -> Literal["positional", "keyword"] | None:
+    """How to pass the generator to ``function``: by keyword ``rng``, by position, or not at all.
+
+    A positional-only ``rng`` is passed by position, any other by keyword, so that
+    ``f(theta, scale=1.0, rng=None)`` gets the generator in ``rng``, not in ``scale``.
+    """
+    try:
+        parameter = inspect.signature(function).parameters.get("rng")
+    except (TypeError, ValueError):
+        return None
+    if parameter is None:
+        return None
+    if parameter.kind is inspect.Parameter.POSITIONAL_ONLY:
+        return "positional"
+    if parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY):
+        return "keyword"
+    return None
+
+
+def _stack_rows(rows: list[object]) -> np.ndarray:
+    arrays = [np.atleast_1d(to_numpy(r)) for r in rows]
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise SimulatorOutputShapeError(
+            f"simulator returned observations of different shapes for different rows: {shapes}"
+        )
+    return np.stack(arrays) if arrays else np.empty((0, 1))

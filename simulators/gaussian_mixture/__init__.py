@@ -1,0 +1,10 @@
+"""The 8-mode Gaussian mixture with colour labels (Ardizzone's thesis §4.2.1)."""
+
+from simulators.gaussian_mixture.mixture import (
+    COLOURS,
+    COMPONENT_COLOURS,
+    GaussianMixtureSimulator,
+    MixturePrior,
+)
+
+__all__ = ["COLOURS", "COMPONENT_COLOURS", "GaussianMixtureSimulator", "MixturePrior"]
