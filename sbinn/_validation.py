@@ -15,7 +15,7 @@ __all__ = [
 
 
 def to_numpy(value: object) -> np.ndarray:
-    """Convert arrays, nested lists and torch tensors to a numpy array without copying numpy input."""
+    """Convert arrays, nested lists and torch tensors to numpy; numpy input is not copied."""
     if hasattr(value, "detach") and hasattr(value, "cpu"):
         return value.detach().cpu().numpy()
     return np.asarray(value)
