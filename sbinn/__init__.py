@@ -14,8 +14,9 @@ Example:
 
 from importlib.metadata import PackageNotFoundError, version
 
+from sbinn.function_simulator import FunctionSimulator
 from sbinn.priors import JointPrior, LogUniform, Normal, TruncatedNormal, Uniform
-from sbinn.simulator import FunctionSimulator, Simulator
+from sbinn.simulator import Simulator
 
 try:
     __version__ = version("sbinn")

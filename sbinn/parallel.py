@@ -7,7 +7,7 @@ and counted by one :class:`~sbinn.simulator.FailureTracker` for the whole run.
 
 Example:
     >>> from sbinn.priors import JointPrior, Normal
-    >>> from sbinn.simulator import FunctionSimulator
+    >>> from sbinn.function_simulator import FunctionSimulator
     >>> sim = FunctionSimulator(lambda t: t + 1, JointPrior({"a": Normal(0, 1)}))
     >>> stream = SimulationStream(sim, 2500, chunk_size=1000, seed=0, progress=False)
     >>> [theta.shape[0] for theta, x in stream]

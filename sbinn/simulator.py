@@ -11,6 +11,7 @@ dtype is a programming error and raises at once.
 
 Example:
     >>> import numpy as np
+    >>> from sbinn.function_simulator import FunctionSimulator
     >>> from sbinn.priors import JointPrior, Normal
     >>> prior = JointPrior({"mu": Normal(0.0, 1.0)})
     >>> simulator = FunctionSimulator(lambda t, rng: t + rng.normal(size=t.shape), prior)
@@ -21,12 +22,10 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 import numbers
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from typing import Literal
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -35,7 +34,6 @@ from sbinn.priors import Prior
 
 __all__ = [
     "FailureTracker",
-    "FunctionSimulator",
     "SimulationError",
     "SimulationFailureWarning",
     "Simulator",
@@ -72,7 +70,7 @@ class SimulatorOutputTypeError(TypeError):
 _GARBAGE = (SimulatorOutputShapeError, SimulatorOutputTypeError)
 
 
-def _check_prior(prior: object) -> None:
+def check_prior(prior: object) -> None:
     if not isinstance(prior, Prior):
         raise TypeError(
             f"prior must be an sbinn Prior (e.g. a JointPrior), got {type(prior).__name__}"
@@ -124,7 +122,7 @@ class Simulator(ABC):
         *,
         max_failure_fraction: float = 0.1,
     ) -> None:
-        _check_prior(prior)
+        check_prior(prior)
         shape = (
             (observation_shape,)
             if isinstance(observation_shape, numbers.Integral)
@@ -261,6 +259,7 @@ class Simulator(ABC):
             ``(theta, x)`` with at most ``num_samples`` rows each.
 
         Example:
+            >>> from sbinn.function_simulator import FunctionSimulator
             >>> from sbinn.priors import JointPrior, Uniform
             >>> sim = FunctionSimulator(lambda t: t**2, JointPrior({"a": Uniform(0, 1)}))
             >>> theta, x = sim.sample_joint(3, seed=1)
@@ -280,6 +279,7 @@ class FailureTracker:
     """Counts failed simulations across chunks, drops them, and reports once.
 
     Example:
+        >>> from sbinn.function_simulator import FunctionSimulator
         >>> from sbinn.priors import JointPrior, Uniform
         >>> sim = FunctionSimulator(lambda t: 1 / t, JointPrior({"a": Uniform(0, 1)}))
         >>> tracker = FailureTracker(sim)
@@ -341,136 +341,3 @@ class FailureTracker:
         warnings.warn(
             f"{self._describe()}. They were dropped.", SimulationFailureWarning, stacklevel=2
         )
-
-
-Backend = Literal["auto", "numpy", "torch"]
-
-
-class FunctionSimulator(Simulator):
-    """Wrap a plain function ``f(theta) -> x`` (or ``f(theta, rng) -> x``) as a Simulator.
-
-    Args:
-        function: The forward model. If it has a parameter named ``rng`` it gets
-            a numpy Generator (numpy backend) or a torch Generator (torch backend).
-        prior: Prior over the parameters.
-        observation_shape: Shape of one observation; inferred from a probe run
-            on two prior draws when omitted.
-        observation_names: Names of the observation components.
-        vectorized: True if ``function`` takes a batch ``(n, d)``; False if it
-            takes one vector ``(d,)``, in which case sbinn loops for you.
-        backend: ``"numpy"``, ``"torch"`` or ``"auto"`` (numpy first, then torch).
-        name: Name used in messages and records (default: the function's name).
-        version: Version string recorded with simulations.
-        max_failure_fraction: Largest tolerated fraction of failed simulations.
-
-    Example:
-        >>> import torch
-        >>> from sbinn.priors import JointPrior, Normal
-        >>> prior = JointPrior({"a": Normal(0, 1), "b": Normal(0, 1)})
-        >>> sim = FunctionSimulator(lambda t: torch.stack([t[0] + t[1], t[0] * t[1]]), prior,
-        ...                         vectorized=False, backend="torch")
-        >>> sim.observation_shape
-        (2,)
-    """
-
-    def __init__(
-        self,
-        function: Callable[..., object],
-        prior: Prior,
-        *,
-        observation_shape: int | Sequence[int] | None = None,
-        observation_names: Sequence[str] | None = None,
-        vectorized: bool = True,
-        backend: Backend = "auto",
-        name: str | None = None,
-        version: str = "0",
-        max_failure_fraction: float = 0.1,
-    ) -> None:
-        if not callable(function):
-            raise TypeError(f"function must be callable, got {type(function).__name__}")
-        if backend not in ("auto", "numpy", "torch"):
-            raise ValueError(f"backend must be 'auto', 'numpy' or 'torch', got {backend!r}")
-        _check_prior(prior)
-        self.function = function
-        self.vectorized = bool(vectorized)
-        self.name = name or getattr(function, "__name__", "simulator")
-        self.version = version
-        self._rng_kind = _rng_kind(function)
-        self.backend = backend
-        if observation_shape is None or backend == "auto":
-            probe_shape = self._probe(prior)
-            if observation_shape is None:
-                observation_shape = probe_shape
-        super().__init__(
-            prior,
-            observation_shape,
-            observation_names,
-            max_failure_fraction=max_failure_fraction,
-        )
-
-    def _probe(self, prior: Prior) -> tuple[int, ...]:
-        theta = prior.sample(2, np.random.default_rng(0))
-        backends = ("numpy", "torch") if self.backend == "auto" else (self.backend,)
-        first_error: Exception | None = None
-        for backend in backends:
-            try:
-                out = to_numpy(self._call(theta, np.random.default_rng(0), backend))
-            except Exception as error:
-                first_error = first_error or error
-                continue
-            self.backend = backend
-            return tuple(out.shape[1:]) or (1,)
-        raise TypeError(
-            f"probing simulator {self.name!r} on two prior draws failed with backend(s) "
-            f"{backends}: {type(first_error).__name__}: {first_error}. Pass observation_shape "
-            "and backend explicitly if the function cannot run on prior draws."
-        ) from first_error
-
-    def _call(self, theta: np.ndarray, rng: np.random.Generator, backend: str) -> object:
-        if backend == "torch":
-            import torch
-
-            inputs = torch.as_tensor(theta, dtype=torch.get_default_dtype())
-            rng = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        else:
-            inputs = theta
-        args = (rng,) if self._rng_kind == "positional" else ()
-        kwargs = {"rng": rng} if self._rng_kind == "keyword" else {}
-        if self.vectorized:
-            return self.function(inputs, *args, **kwargs)
-        return _stack_rows([self.function(row, *args, **kwargs) for row in inputs])
-
-    def _simulate(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        return to_numpy(self._call(theta, rng, self.backend))
-
-    def settings(self) -> dict:
-        return super().settings() | {"vectorized": self.vectorized, "backend": self.backend}
-
-
-def _rng_kind(function: Callable[..., object]) -> Literal["positional", "keyword"] | None:
-    """How to pass the generator to ``function``: by keyword ``rng``, by position, or not at all.
-
-    A positional-only ``rng`` is passed by position, any other by keyword, so that
-    ``f(theta, scale=1.0, rng=None)`` gets the generator in ``rng``, not in ``scale``.
-    """
-    try:
-        parameter = inspect.signature(function).parameters.get("rng")
-    except (TypeError, ValueError):
-        return None
-    if parameter is None:
-        return None
-    if parameter.kind is inspect.Parameter.POSITIONAL_ONLY:
-        return "positional"
-    if parameter.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY):
-        return "keyword"
-    return None
-
-
-def _stack_rows(rows: list[object]) -> np.ndarray:
-    arrays = [np.atleast_1d(to_numpy(r)) for r in rows]
-    shapes = {a.shape for a in arrays}
-    if len(shapes) > 1:
-        raise SimulatorOutputShapeError(
-            f"simulator returned observations of different shapes for different rows: {shapes}"
-        )
-    return np.stack(arrays) if arrays else np.empty((0, 1))

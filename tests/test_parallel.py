@@ -5,10 +5,10 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
+from sbinn.function_simulator import FunctionSimulator
 from sbinn.parallel import SimulationStream, chunk_generator
 from sbinn.priors import JointPrior, Normal, Uniform
 from sbinn.simulator import (
-    FunctionSimulator,
     SimulationError,
     SimulationFailureWarning,
     SimulatorOutputShapeError,

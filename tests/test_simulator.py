@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from sbinn.function_simulator import FunctionSimulator
 from sbinn.priors import JointPrior, Normal, Prior, Uniform
 from sbinn.simulator import (
     FailureTracker,
-    FunctionSimulator,
     SimulationError,
     SimulationFailureWarning,
     Simulator,

@@ -214,8 +214,9 @@ class RejectionABC:
             b = x / scale
             # |a-b|^2 = |a|^2 + |b|^2 - 2ab as ONE matrix product of augmented vectors, so the
             # (n_obs, n_sim) matrix is written once; this is the hot loop of ABC.
-            a_aug = np.concatenate([a, (a * a).sum(1, keepdims=True), np.ones((len(a), 1))], 1)
-            b_aug = np.concatenate([-2.0 * b, np.ones((len(b), 1)), (b * b).sum(1, keepdims=True)], 1)
+            ones_a, ones_b = np.ones((len(a), 1)), np.ones((len(b), 1))
+            a_aug = np.concatenate([a, (a * a).sum(1, keepdims=True), ones_a], axis=1)
+            b_aug = np.concatenate([-2.0 * b, ones_b, (b * b).sum(1, keepdims=True)], axis=1)
             return a_aug @ b_aug.T
         d = np.asarray(self.distance(x, x_obs), dtype=float)
         if d.shape != (x_obs.shape[0], x.shape[0]):

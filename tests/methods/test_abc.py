@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
 import pytest
 
+from sbinn.function_simulator import FunctionSimulator
 from sbinn.methods.abc import RejectionABC, SimulationBudgetError
 from sbinn.parallel import SimulationStream
 from sbinn.priors import JointPrior, Normal
-from sbinn.simulator import FunctionSimulator, SimulationFailureWarning
+from sbinn.simulator import SimulationFailureWarning
 from simulators.kinematics import KinematicsSimulator
 
 NOISE = 0.5
@@ -44,7 +46,9 @@ def test_quantile_mode_keeps_exactly_the_nearest_simulations_across_chunks():
     distances = np.linalg.norm((x[None] - x_obs[:, None]) / scale, axis=2)
     for i in range(len(x_obs)):
         expected = theta[np.argsort(distances[i])[:50]]
-        got = samples[i][np.argsort(np.linalg.norm((sim.simulate(samples[i]) - x_obs[i]) / scale, axis=1))]
+        got = samples[i][
+            np.argsort(np.linalg.norm((sim.simulate(samples[i]) - x_obs[i]) / scale, axis=1))
+        ]
         np.testing.assert_allclose(np.sort(got, axis=0), np.sort(expected, axis=0))
         assert abc.last_run.epsilon[i] == pytest.approx(np.sort(distances[i])[49])
     assert abc.last_run.num_simulations == 5000
@@ -89,7 +93,7 @@ def test_threshold_abc_converges_to_the_analytic_posterior_as_epsilon_shrinks():
     # The ABC bias shrinks like eps^2 until it meets the Monte-Carlo floor (standard errors of
     # the mean and std with 4000 samples are ~0.016 and ~0.011 posterior std), so the grid is
     # spaced for the bias to dominate until its last point.
-    assert all(a > b for a, b in zip(errors, errors[1:], strict=False)), errors
+    assert all(a > b for a, b in itertools.pairwise(errors)), errors
     assert errors[0] > 1.0
     assert errors[-1] < 0.06
 

@@ -23,7 +23,7 @@ def test_components_lie_on_a_circle_two_apart():
 
 
 def test_colour_frequencies_follow_the_number_of_components_per_colour():
-    theta, x = GaussianMixtureSimulator().sample_joint(40_000, seed=0)
+    _, x = GaussianMixtureSimulator().sample_joint(40_000, seed=0)
     counts = x.sum(axis=0)
     expected = np.bincount(COMPONENT_COLOURS, minlength=len(COLOURS)) / 8 * len(x)
     assert stats.chisquare(counts, expected).pvalue > 1e-3
