@@ -1,0 +1,238 @@
+"""Side-by-side benchmarks of inference methods on one simulator: the main job of ``sbinn``.
+
+A benchmark draws held-out test pairs ``(theta*, x*)`` from the simulator, asks every method
+for posterior samples of each ``x*``, and scores all methods with the same diagnostics
+(calibration error and re-simulation error, thesis Table 4.1). The result is a plain dict
+with a stable shape, written as JSON by the CLI::
+
+    {"simulator": "kinematics", "num_test_observations": 1000, "seed": 0,
+     "methods": {"abc": {"metrics": {"calibration_error": {"value": ..., "low": ..., "high": ...},
+                                     "resimulation_error_mean": {...},
+                                     "resimulation_error_median": {...}},
+                         "time_s": {"simulation": ..., "training": ..., "sampling": ...},
+                         "simulations": ...}}}
+
+Keys may be added over time; none may be renamed.
+
+Example:
+    >>> result = run_benchmark("kinematics", ["abc"], num_test_observations=20,
+    ...                        num_posterior_samples=50, num_simulations=20_000, progress=False)
+    >>> sorted(result["methods"]["abc"]["metrics"])
+    ['calibration_error', 'resimulation_error_mean', 'resimulation_error_median']
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sbinn._validation import check_positive_int
+from sbinn.diagnostics import calibration_error, resimulation_error
+from sbinn.methods.abc import RejectionABC
+from sbinn.simulator import Simulator
+
+__all__ = ["METHODS", "SIMULATORS", "MethodOutput", "format_table", "run_benchmark"]
+
+
+def _kinematics() -> Simulator:
+    from simulators.kinematics import KinematicsSimulator
+
+    return KinematicsSimulator()
+
+
+def _gaussian_mixture() -> Simulator:
+    from simulators.gaussian_mixture import GaussianMixtureSimulator
+
+    return GaussianMixtureSimulator()
+
+
+SIMULATORS: dict[str, Callable[[], Simulator]] = {
+    "kinematics": _kinematics,
+    "gaussian_mixture": _gaussian_mixture,
+}
+
+
+@dataclass
+class MethodOutput:
+    """What a method returns to the benchmark: samples and its own accounting."""
+
+    samples: np.ndarray
+    time_s: dict[str, float]
+    simulations: int
+    settings: dict
+    details: dict = field(default_factory=dict)
+
+
+def _run_abc(
+    simulator: Simulator,
+    x_obs: np.ndarray,
+    *,
+    num_samples: int,
+    num_simulations: int,
+    seed: int,
+    progress: bool | None,
+) -> MethodOutput:
+    quantile = num_samples / num_simulations
+    if quantile > 1:
+        raise ValueError(
+            f"ABC needs num_simulations >= num_posterior_samples, got {num_simulations} < "
+            f"{num_samples}"
+        )
+    abc = RejectionABC(simulator, mode="quantile", quantile=quantile, progress=progress)
+    start = time.perf_counter()
+    samples = abc.sample(x_obs, num_samples, seed=seed)
+    elapsed = time.perf_counter() - start
+    run = abc.last_run
+    # ABC simulates and accepts in one streamed pass; its time is all simulation-side.
+    return MethodOutput(
+        samples=samples,
+        time_s={"simulation": elapsed, "training": 0.0, "sampling": 0.0},
+        simulations=run.num_simulations,
+        settings=abc.settings(),
+        details={
+            "acceptance_rate": float(np.median(run.acceptance_rate)),
+            "epsilon_median": float(np.median(run.epsilon)),
+            "failed_simulations": run.num_failed,
+        },
+    )
+
+
+Runner = Callable[..., MethodOutput]
+
+# name -> (runner, default simulation budget per simulator)
+METHODS: dict[str, tuple[Runner, dict[str, int]]] = {
+    "abc": (_run_abc, {"kinematics": 2_000_000, "gaussian_mixture": 200_000}),
+}
+
+
+def run_benchmark(
+    simulator: str,
+    methods: Sequence[str] = ("abc",),
+    *,
+    num_test_observations: int = 1000,
+    num_posterior_samples: int = 1000,
+    num_simulations: int | None = None,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> dict:
+    """Run ``methods`` on ``simulator`` and return the benchmark record.
+
+    Args:
+        simulator: A key of :data:`SIMULATORS`.
+        methods: Keys of :data:`METHODS`.
+        num_test_observations: Held-out test pairs.
+        num_posterior_samples: Posterior samples per test observation.
+        num_simulations: Simulation budget of every method; per-method defaults if None.
+        seed: Root seed; test data and every method derive their seeds from it.
+        progress: Progress bars; None shows them only on a terminal.
+    """
+    if simulator not in SIMULATORS:
+        raise ValueError(f"unknown simulator {simulator!r}; expected one of {sorted(SIMULATORS)}")
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise ValueError(f"unknown methods {unknown or methods!r}; expected from {sorted(METHODS)}")
+    num_test_observations = check_positive_int(num_test_observations, "num_test_observations")
+    num_posterior_samples = check_positive_int(num_posterior_samples, "num_posterior_samples")
+    sim = SIMULATORS[simulator]()
+    seeds = np.random.SeedSequence(seed).generate_state(2 + len(methods))
+    theta_true, x_obs = sim.sample_joint(num_test_observations, seed=int(seeds[0]))
+    record: dict = {
+        "simulator": simulator,
+        "num_test_observations": int(theta_true.shape[0]),
+        "num_posterior_samples": num_posterior_samples,
+        "seed": seed,
+        "simulator_settings": sim.settings(),
+        "environment": _environment(),
+        "methods": {},
+    }
+    for index, name in enumerate(methods):
+        runner, default_budgets = METHODS[name]
+        budget = num_simulations or default_budgets[simulator]
+        output = runner(
+            sim,
+            x_obs,
+            num_samples=num_posterior_samples,
+            num_simulations=check_positive_int(budget, "num_simulations"),
+            seed=int(seeds[2 + index]),
+            progress=progress,
+        )
+        metrics = _score(sim, output.samples, theta_true, x_obs, seed=int(seeds[1]))
+        record["methods"][name] = {
+            "metrics": {key: result.to_json() for key, result in metrics.items()},
+            "time_s": {key: round(value, 4) for key, value in output.time_s.items()},
+            "simulations": int(output.simulations),
+            "settings": output.settings,
+            "details": output.details,
+        }
+    return record
+
+
+def _score(sim, samples, theta_true, x_obs, *, seed: int) -> dict:
+    calibration = calibration_error(samples, theta_true, parameter_names=sim.parameter_names)
+    resim_mean, resim_median = resimulation_error(samples, x_obs, sim, seed=seed)
+    return {
+        "calibration_error": calibration,
+        "resimulation_error_mean": resim_mean,
+        "resimulation_error_median": resim_median,
+    }
+
+
+def _environment() -> dict:
+    import sbinn
+
+    return {
+        "sbinn": sbinn.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "machine": platform.machine(),
+    }
+
+
+def format_table(record: dict) -> str:
+    """The benchmark as a text table in the layout of the thesis' Table 4.1.
+
+    Example:
+        >>> record = {"simulator": "kinematics", "num_test_observations": 2, "seed": 0,
+        ...     "methods": {"abc": {"simulations": 10, "time_s": {"simulation": 1.0},
+        ...     "metrics": {"calibration_error": {"value": 0.01, "low": 0.0, "high": 0.02}}}}}
+        >>> print(format_table(record))  # doctest: +NORMALIZE_WHITESPACE
+        kinematics: 2 test observations, seed 0
+        method  mean re-sim. err.  median re-sim. err.  calibration err.  simulations  time [s]
+        abc     -                  -                    1.00% ±1.00%      10           1.0
+    """
+
+    def cell(metrics: dict, key: str, percent: bool = False) -> str:
+        if key not in metrics:
+            return "-"
+        m = metrics[key]
+        half = (m["high"] - m["low"]) / 2
+        if percent:
+            return f"{100 * m['value']:.2f}% ±{100 * half:.2f}%"
+        return f"{m['value']:.4f} ±{half:.4f}"
+
+    header = ["method", "mean re-sim. err.", "median re-sim. err.", "calibration err."]
+    header += ["simulations", "time [s]"]
+    rows = [header]
+    for name, entry in record["methods"].items():
+        metrics = entry["metrics"]
+        rows.append(
+            [
+                name,
+                cell(metrics, "resimulation_error_mean"),
+                cell(metrics, "resimulation_error_median"),
+                cell(metrics, "calibration_error", percent=True),
+                str(entry["simulations"]),
+                f"{sum(entry['time_s'].values()):.1f}",
+            ]
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = [
+        f"{record['simulator']}: {record['num_test_observations']} test observations, "
+        f"seed {record['seed']}"
+    ]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)

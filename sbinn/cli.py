@@ -1,0 +1,92 @@
+"""The ``sbinn`` command line.
+
+``sbinn benchmark SIMULATOR`` compares inference methods on a simulator, prints a table in
+the layout of the thesis' Table 4.1, and writes every number with ``--json``.
+
+Example:
+    >>> main(["benchmark", "kinematics", "--num-test", "10", "--num-samples", "20",
+    ...       "--simulations", "2000", "--quiet"])  # doctest: +ELLIPSIS
+    kinematics: 10 test observations, seed 0
+    method  mean re-sim. err. ...
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sbinn.benchmark import METHODS, SIMULATORS, format_table, run_benchmark
+
+__all__ = ["main"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(float(text)) if "e" in text.lower() else int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from error
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sbinn", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    bench = commands.add_parser(
+        "benchmark", help="compare inference methods on a simulator and report the metrics"
+    )
+    bench.add_argument("simulator", choices=sorted(SIMULATORS))
+    bench.add_argument(
+        "--methods",
+        nargs="+",
+        default=["abc"],
+        choices=sorted(METHODS),
+        help="methods to compare (default: abc)",
+    )
+    bench.add_argument("--num-test", type=_positive_int, default=1000, help="test observations")
+    bench.add_argument(
+        "--num-samples", type=_positive_int, default=1000, help="posterior samples per observation"
+    )
+    bench.add_argument(
+        "--simulations",
+        type=_positive_int,
+        default=None,
+        help="simulation budget of every method (default: a per-method budget)",
+    )
+    bench.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    bench.add_argument("--json", type=Path, default=None, help="write all numbers to this file")
+    bench.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``sbinn`` command; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    if args.json is not None and args.json.parent and not args.json.parent.exists():
+        print(f"sbinn: directory of --json {args.json} does not exist", file=sys.stderr)
+        return 2
+    record = run_benchmark(
+        args.simulator,
+        args.methods,
+        num_test_observations=args.num_test,
+        num_posterior_samples=args.num_samples,
+        num_simulations=args.simulations,
+        seed=args.seed,
+        progress=False if args.quiet else None,
+    )
+    print(format_table(record))
+    if args.json is not None:
+        # Write to a temporary name first so an interrupted run never leaves half a file.
+        partial = args.json.with_name(args.json.name + ".partial")
+        partial.write_text(json.dumps(record, indent=2) + "\n")
+        partial.replace(args.json)
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

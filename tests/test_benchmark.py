@@ -1,0 +1,72 @@
+"""The benchmark record: its shape is a contract read by later issues and outside tools."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from sbinn.benchmark import format_table, run_benchmark
+
+SMALL = {"num_test_observations": 30, "num_posterior_samples": 40, "num_simulations": 8000}
+
+
+@pytest.fixture(scope="module")
+def record():
+    return run_benchmark("kinematics", ["abc"], seed=3, progress=False, **SMALL)
+
+
+def test_record_has_the_documented_shape(record):
+    assert record["simulator"] == "kinematics"
+    assert record["num_test_observations"] == 30
+    assert record["seed"] == 3
+    abc = record["methods"]["abc"]
+    assert set(abc["metrics"]) >= {
+        "calibration_error",
+        "resimulation_error_mean",
+        "resimulation_error_median",
+    }
+    for metric in abc["metrics"].values():
+        assert metric["low"] <= metric["value"] <= metric["high"]
+    assert set(abc["time_s"]) == {"simulation", "training", "sampling"}
+    assert abc["simulations"] == 8000
+    assert 0 <= abc["metrics"]["calibration_error"]["value"] <= 0.5
+    json.loads(json.dumps(record, allow_nan=False))
+
+
+def test_same_seed_reproduces_the_metrics(record):
+    again = run_benchmark("kinematics", ["abc"], seed=3, progress=False, **SMALL)
+    assert again["methods"]["abc"]["metrics"] == record["methods"]["abc"]["metrics"]
+
+
+def test_table_lists_every_method_with_its_metrics(record):
+    table = format_table(record)
+    row = next(line for line in table.splitlines() if line.startswith("abc"))
+    value = record["methods"]["abc"]["metrics"]["resimulation_error_mean"]["value"]
+    assert f"{value:.4f}" in row
+    assert "%" in row
+
+
+def test_the_mixture_benchmark_runs():
+    result = run_benchmark("gaussian_mixture", ["abc"], progress=False, **SMALL)
+    assert np.isfinite(result["methods"]["abc"]["metrics"]["calibration_error"]["value"])
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "match"),
+    [
+        (("tissue", ["abc"]), {}, "unknown simulator 'tissue'"),
+        (("kinematics", ["inn"]), {}, "unknown methods"),
+        (("kinematics", []), {}, "unknown methods"),
+        (("kinematics", ["abc"]), {"num_test_observations": 0}, "num_test_observations must be"),
+        (
+            ("kinematics", ["abc"]),
+            {"num_posterior_samples": 100, "num_simulations": 50},
+            "num_simulations >= num_posterior_samples",
+        ),
+    ],
+)
+def test_invalid_requests_are_rejected(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        run_benchmark(*args, progress=False, **kwargs)

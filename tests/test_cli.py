@@ -1,0 +1,64 @@
+"""The ``sbinn`` command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sbinn.cli import main
+
+SMALL = ["--num-test", "20", "--num-samples", "30", "--simulations", "3000", "--quiet"]
+
+
+def test_benchmark_prints_the_table_and_writes_json(tmp_path, capsys):
+    out = tmp_path / "result.json"
+    assert main(["benchmark", "kinematics", *SMALL, "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "calibration err." in printed and "abc" in printed
+    record = json.loads(out.read_text())
+    assert record["methods"]["abc"]["simulations"] == 3000
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_scientific_notation_is_accepted_for_budgets(tmp_path):
+    out = tmp_path / "r.json"
+    assert (
+        main(
+            [
+                "benchmark",
+                "kinematics",
+                *SMALL[:4],
+                "--simulations",
+                "4e3",
+                "--quiet",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert json.loads(out.read_text())["methods"]["abc"]["simulations"] == 4000
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["benchmark", "nonexistent"],
+        ["benchmark", "kinematics", "--num-test", "0"],
+        ["benchmark", "kinematics", "--num-samples", "many"],
+        ["benchmark", "kinematics", "--methods", "magic"],
+        [],
+    ],
+)
+def test_bad_arguments_exit_with_usage_errors(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_missing_json_directory_is_reported_before_any_work(tmp_path, capsys):
+    code = main(["benchmark", "kinematics", *SMALL, "--json", str(tmp_path / "no" / "r.json")])
+    assert code == 2
+    assert "does not exist" in capsys.readouterr().err
