@@ -1,5 +1,6 @@
 """Inference methods, one per module. Every one samples as ``sample(x_obs, num_samples)``."""
 
 from sbinn.methods.abc import RejectionABC
+from sbinn.methods.inn import BidirectionalINN
 
-__all__ = ["RejectionABC"]
+__all__ = ["BidirectionalINN", "RejectionABC"]
