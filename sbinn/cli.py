@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     bench.add_argument("--json", type=Path, default=None, help="write all numbers to this file")
+    bench.add_argument(
+        "--figure", type=Path, default=None, help="write the task's figure (PNG), where it has one"
+    )
     bench.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
@@ -66,9 +69,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sbinn`` command; returns the process exit code."""
     args = _parser().parse_args(argv)
-    if args.json is not None and args.json.parent and not args.json.parent.exists():
-        print(f"sbinn: directory of --json {args.json} does not exist", file=sys.stderr)
-        return 2
+    for option, path in (("--json", args.json), ("--figure", args.figure)):
+        if path is not None and not path.parent.exists():
+            print(f"sbinn: directory of {option} {path} does not exist", file=sys.stderr)
+            return 2
     record = run_benchmark(
         args.simulator,
         args.methods,
@@ -77,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         num_simulations=args.simulations,
         seed=args.seed,
         progress=False if args.quiet else None,
+        figure=args.figure,
     )
     print(format_table(record))
     if args.json is not None:
@@ -85,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         partial.write_text(json.dumps(record, indent=2) + "\n")
         partial.replace(args.json)
         print(f"wrote {args.json}")
+    if args.figure is not None:
+        print(f"wrote {args.figure}")
     return 0
 
 

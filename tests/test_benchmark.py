@@ -48,16 +48,52 @@ def test_table_lists_every_method_with_its_metrics(record):
     assert "%" in row
 
 
-def test_the_mixture_benchmark_runs():
-    result = run_benchmark("gaussian_mixture", ["abc"], progress=False, **SMALL)
-    assert np.isfinite(result["methods"]["abc"]["metrics"]["calibration_error"]["value"])
+def test_the_mixture_benchmark_records_label_fidelity_and_draws_its_figure(tmp_path):
+    figure = tmp_path / "mixture.png"
+    result = run_benchmark("gaussian_mixture", ["abc"], progress=False, figure=figure, **SMALL)
+    abc = result["methods"]["abc"]
+    assert np.isfinite(abc["metrics"]["calibration_error"]["value"])
+    fidelity = abc["task_metrics"]["label_fidelity"]
+    assert set(fidelity) <= {"red", "blue", "green", "purple"}
+    assert all(entry["inside_fraction"] > 0.9 for entry in fidelity.values())
+    assert figure.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_figure_for_a_task_without_one_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="has no figure"):
+        run_benchmark("kinematics", ["abc"], progress=False, figure=tmp_path / "f.png", **SMALL)
+
+
+def test_learned_methods_and_ablations_run_on_a_tiny_budget(monkeypatch):
+    from dataclasses import replace
+
+    from sbinn.benchmark import tasks
+
+    tiny = replace(
+        tasks.TASK_SETTINGS["kinematics"],
+        inn=replace(tasks.TASK_SETTINGS["kinematics"].inn, num_blocks=1, hidden_features=8),
+        training=replace(tasks.TASK_SETTINGS["kinematics"].training, num_epochs=1),
+    )
+    monkeypatch.setitem(tasks.TASK_SETTINGS, "kinematics", tiny)
+    result = run_benchmark(
+        "kinematics",
+        ["inn", "inn_yz", "inn_x"],
+        num_test_observations=10,
+        num_posterior_samples=20,
+        num_simulations=600,
+        progress=False,
+    )
+    assert set(result["methods"]) == {"inn", "inn_yz", "inn_x"}
+    assert set(result["methods"]["inn_yz"]["details"]["final_loss_terms"]) == {"y", "z"}
+    assert set(result["methods"]["inn_x"]["details"]["final_loss_terms"]) == {"x"}
+    assert result["methods"]["inn"]["time_s"]["training"] > 0
 
 
 @pytest.mark.parametrize(
     ("args", "kwargs", "match"),
     [
         (("tissue", ["abc"]), {}, "unknown simulator 'tissue'"),
-        (("kinematics", ["inn"]), {}, "unknown methods"),
+        (("kinematics", ["cvae"]), {}, "unknown methods"),
         (("kinematics", []), {}, "unknown methods"),
         (("kinematics", ["abc"]), {"num_test_observations": 0}, "num_test_observations must be"),
         (

@@ -11,6 +11,8 @@ from simulators.gaussian_mixture import (
     COMPONENT_COLOURS,
     GaussianMixtureSimulator,
     MixturePrior,
+    label_fidelity,
+    plot_label_posteriors,
 )
 
 
@@ -71,3 +73,34 @@ def test_true_posterior_rejects_non_one_hot_observations():
         GaussianMixtureSimulator().true_posterior_sample([[0.5, 0.5, 0.0, 0.0]], 10)
     with pytest.raises(ValueError, match=r"x_obs must have shape \(n, 4\)"):
         GaussianMixtureSimulator().true_posterior_sample([[1.0, 0.0]], 10)
+
+
+def test_label_fidelity_is_perfect_for_exact_samples_and_catches_leaks():
+    sim = GaussianMixtureSimulator()
+    x_obs = np.repeat(np.eye(4), 5, axis=0)
+    exact = sim.true_posterior_sample(x_obs, 2000, seed=0)
+    result = label_fidelity(exact, x_obs)
+    for colour in COLOURS:
+        assert result[colour]["inside_fraction"] == 1.0
+        assert result[colour]["max_share_error"] < 0.03
+    # Half of the red samples moved onto a purple component; all blue mass on one component.
+    broken = exact.copy()
+    broken[:5, :1000] = sim.prior.means[7]
+    blue_members = np.flatnonzero(np.asarray(COMPONENT_COLOURS) == 1)
+    broken[5:10] = sim.prior.means[blue_members[0]]
+    result = label_fidelity(broken, x_obs)
+    assert result["red"]["inside_fraction"] == pytest.approx(0.5)
+    assert result["blue"]["max_share_error"] == pytest.approx(0.5)
+
+
+def test_label_fidelity_rejects_wrong_shapes():
+    with pytest.raises(ValueError, match=r"samples must have shape \(2, num_samples, 2\)"):
+        label_fidelity(np.zeros((2, 10, 3)), np.eye(4)[:2])
+
+
+def test_figure_is_written(tmp_path):
+    sim = GaussianMixtureSimulator()
+    truth = sim.true_posterior_sample(np.eye(4), 100, seed=0)
+    path = tmp_path / "fig.png"
+    plot_label_posteriors({"ground truth": truth, "copy": truth}, str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -24,89 +24,24 @@ Example:
 from __future__ import annotations
 
 import platform
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from sbinn._validation import check_positive_int
+from sbinn.benchmark.runners import METHODS, MethodOutput
+from sbinn.benchmark.tasks import SIMULATORS, TASK_SETTINGS
 from sbinn.diagnostics import calibration_error, resimulation_error
-from sbinn.methods.abc import RejectionABC
-from sbinn.simulator import Simulator
 
-__all__ = ["METHODS", "SIMULATORS", "MethodOutput", "format_table", "run_benchmark"]
-
-
-def _kinematics() -> Simulator:
-    from simulators.kinematics import KinematicsSimulator
-
-    return KinematicsSimulator()
-
-
-def _gaussian_mixture() -> Simulator:
-    from simulators.gaussian_mixture import GaussianMixtureSimulator
-
-    return GaussianMixtureSimulator()
-
-
-SIMULATORS: dict[str, Callable[[], Simulator]] = {
-    "kinematics": _kinematics,
-    "gaussian_mixture": _gaussian_mixture,
-}
-
-
-@dataclass
-class MethodOutput:
-    """What a method returns to the benchmark: samples and its own accounting."""
-
-    samples: np.ndarray
-    time_s: dict[str, float]
-    simulations: int
-    settings: dict
-    details: dict = field(default_factory=dict)
-
-
-def _run_abc(
-    simulator: Simulator,
-    x_obs: np.ndarray,
-    *,
-    num_samples: int,
-    num_simulations: int,
-    seed: int,
-    progress: bool | None,
-) -> MethodOutput:
-    quantile = num_samples / num_simulations
-    if quantile > 1:
-        raise ValueError(
-            f"ABC needs num_simulations >= num_posterior_samples, got {num_simulations} < "
-            f"{num_samples}"
-        )
-    abc = RejectionABC(simulator, mode="quantile", quantile=quantile, progress=progress)
-    start = time.perf_counter()
-    samples = abc.sample(x_obs, num_samples, seed=seed)
-    elapsed = time.perf_counter() - start
-    run = abc.last_run
-    # ABC simulates and accepts in one streamed pass; its time is all simulation-side.
-    return MethodOutput(
-        samples=samples,
-        time_s={"simulation": elapsed, "training": 0.0, "sampling": 0.0},
-        simulations=run.num_simulations,
-        settings=abc.settings(),
-        details={
-            "acceptance_rate": float(np.median(run.acceptance_rate)),
-            "epsilon_median": float(np.median(run.epsilon)),
-            "failed_simulations": run.num_failed,
-        },
-    )
-
-
-Runner = Callable[..., MethodOutput]
-
-# name -> (runner, default simulation budget per simulator)
-METHODS: dict[str, tuple[Runner, dict[str, int]]] = {
-    "abc": (_run_abc, {"kinematics": 2_000_000, "gaussian_mixture": 200_000}),
-}
+__all__ = [
+    "METHODS",
+    "SIMULATORS",
+    "TASK_SETTINGS",
+    "MethodOutput",
+    "format_table",
+    "run_benchmark",
+]
 
 
 def run_benchmark(
@@ -118,6 +53,7 @@ def run_benchmark(
     num_simulations: int | None = None,
     seed: int = 0,
     progress: bool | None = None,
+    figure: str | Path | None = None,
 ) -> dict:
     """Run ``methods`` on ``simulator`` and return the benchmark record.
 
@@ -129,6 +65,7 @@ def run_benchmark(
         num_simulations: Simulation budget of every method; per-method defaults if None.
         seed: Root seed; test data and every method derive their seeds from it.
         progress: Progress bars; None shows them only on a terminal.
+        figure: PNG path for the task's figure, where the task has one.
     """
     if simulator not in SIMULATORS:
         raise ValueError(f"unknown simulator {simulator!r}; expected one of {sorted(SIMULATORS)}")
@@ -137,6 +74,9 @@ def run_benchmark(
         raise ValueError(f"unknown methods {unknown or methods!r}; expected from {sorted(METHODS)}")
     num_test_observations = check_positive_int(num_test_observations, "num_test_observations")
     num_posterior_samples = check_positive_int(num_posterior_samples, "num_posterior_samples")
+    task = TASK_SETTINGS[simulator]
+    if figure is not None and task.figure is None:
+        raise ValueError(f"the {simulator} benchmark has no figure yet")
     sim = SIMULATORS[simulator]()
     seeds = np.random.SeedSequence(seed).generate_state(2 + len(methods))
     theta_true, x_obs = sim.sample_joint(num_test_observations, seed=int(seeds[0]))
@@ -149,9 +89,10 @@ def run_benchmark(
         "environment": _environment(),
         "methods": {},
     }
+    kept_samples: dict[str, np.ndarray] = {}
     for index, name in enumerate(methods):
-        runner, default_budgets = METHODS[name]
-        budget = num_simulations or default_budgets[simulator]
+        runner, default_budget = METHODS[name]
+        budget = num_simulations or default_budget(simulator)
         output = runner(
             sim,
             x_obs,
@@ -161,6 +102,8 @@ def run_benchmark(
             progress=progress,
         )
         metrics = _score(sim, output.samples, theta_true, x_obs, seed=int(seeds[1]))
+        if figure is not None:
+            kept_samples[name] = output.samples
         record["methods"][name] = {
             "metrics": {key: result.to_json() for key, result in metrics.items()},
             "time_s": {key: round(value, 4) for key, value in output.time_s.items()},
@@ -168,6 +111,11 @@ def run_benchmark(
             "settings": output.settings,
             "details": output.details,
         }
+        if task.metrics is not None:
+            record["methods"][name]["task_metrics"] = task.metrics(sim, output.samples, x_obs)
+    if figure is not None:
+        task.figure(sim, x_obs, kept_samples, Path(figure))
+        record["figure"] = str(figure)
     return record
 
 

@@ -1,0 +1,101 @@
+"""Benchmark tasks: the simulators the benchmark knows, and how learned methods run on them.
+
+Settings are per simulator because network width, kernel scales and training length depend
+on the problem; they are plain data so a record can show exactly what ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sbinn.methods.inn import INNConfig
+from sbinn.simulator import Simulator
+from sbinn.train import TrainingConfig
+
+__all__ = ["SIMULATORS", "TASK_SETTINGS", "TaskSettings"]
+
+
+def _kinematics() -> Simulator:
+    from simulators.kinematics import KinematicsSimulator
+
+    return KinematicsSimulator()
+
+
+def _gaussian_mixture() -> Simulator:
+    from simulators.gaussian_mixture import GaussianMixtureSimulator
+
+    return GaussianMixtureSimulator()
+
+
+SIMULATORS: dict[str, Callable[[], Simulator]] = {
+    "kinematics": _kinematics,
+    "gaussian_mixture": _gaussian_mixture,
+}
+
+
+def _mixture_metrics(simulator: Simulator, samples: np.ndarray, x_obs: np.ndarray) -> dict:
+    from simulators.gaussian_mixture import label_fidelity
+
+    return {"label_fidelity": label_fidelity(samples, x_obs)}
+
+
+def _mixture_figure(
+    simulator: Simulator, x_obs: np.ndarray, samples: Mapping[str, np.ndarray], path: Path
+) -> None:
+    from simulators.gaussian_mixture import COLOURS, plot_label_posteriors
+
+    colours = x_obs.argmax(axis=1)
+    rows = {"ground truth": simulator.true_posterior_sample(np.eye(len(COLOURS)), 3000, seed=0)}
+    for method, method_samples in samples.items():
+        # Every observation of one colour has the same posterior, so their samples pool.
+        rows[method] = [
+            method_samples[colours == c].reshape(-1, 2)
+            if np.any(colours == c)
+            else np.empty((0, 2))
+            for c in range(len(COLOURS))
+        ]
+    plot_label_posteriors(rows, str(path))
+
+
+@dataclass(frozen=True)
+class TaskSettings:
+    """Default budgets, learned-method settings and task-specific extras for one simulator.
+
+    Attributes:
+        abc_simulations: Default ABC budget.
+        learned_simulations: Default training-set size of learned methods.
+        inn: Bidirectional INN configuration.
+        training: Training settings of learned methods.
+        metrics: Extra task metrics ``(simulator, samples, x_obs) -> dict`` for the record.
+        figure: ``(simulator, x_obs, {method: samples}, path)`` writing a PNG.
+    """
+
+    abc_simulations: int
+    learned_simulations: int
+    inn: INNConfig = field(default_factory=INNConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    metrics: Callable[..., dict] | None = None
+    figure: Callable[..., None] | None = None
+
+
+TASK_SETTINGS: dict[str, TaskSettings] = {
+    "kinematics": TaskSettings(
+        abc_simulations=2_000_000,
+        learned_simulations=100_000,
+        inn=INNConfig(num_blocks=6, hidden_features=128),
+        training=TrainingConfig(num_epochs=20, batch_size=500, learning_rate=1e-3),
+    ),
+    "gaussian_mixture": TaskSettings(
+        abc_simulations=200_000,
+        learned_simulations=100_000,
+        # Thesis appendix B.5.1: 3 blocks, zero padding to a nominal width of 16.
+        inn=INNConfig(num_blocks=3, hidden_features=128, width=16, dim_z=2),
+        training=TrainingConfig(num_epochs=20, batch_size=500, learning_rate=1e-3),
+        metrics=_mixture_metrics,
+        figure=_mixture_figure,
+    ),
+}
