@@ -32,41 +32,40 @@ NUM_SIMULATIONS = 10_000_000
 NUM_SAMPLES = 1000
 
 
-def one_run(num_obs: int, seed: int) -> dict:
+def abc_posteriors(num_obs: int, seed: int, data_seed: int):
+    """Quantile ABC for ``num_obs`` test observations; returns what the two runs report."""
     from sbinn.methods.abc import RejectionABC
     from simulators.kinematics import KinematicsSimulator
 
     simulator = KinematicsSimulator()
-    _, x_obs = simulator.sample_joint(num_obs, seed=10_000 + seed)
+    theta_true, x_obs = simulator.sample_joint(num_obs, seed=data_seed)
     abc = RejectionABC(
         simulator, mode="quantile", quantile=NUM_SAMPLES / NUM_SIMULATIONS, progress=False
     )
     start = time.perf_counter()
     samples = abc.sample(x_obs, NUM_SAMPLES, seed=seed)
     wall = time.perf_counter() - start
+    return simulator, theta_true, x_obs, samples, wall, abc.last_run
+
+
+def one_run(num_obs: int, seed: int) -> dict:
+    _, _, _, samples, wall, run = abc_posteriors(num_obs, seed, data_seed=10_000 + seed)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "wall_s": wall,
         "peak_rss_mb": peak_mb,
-        "simulations": abc.last_run.num_simulations,
+        "simulations": run.num_simulations,
         "samples_shape": list(samples.shape),
-        "median_epsilon": float(np.median(abc.last_run.epsilon)),
+        "median_epsilon": float(np.median(run.epsilon)),
     }
 
 
 def calibration_run(num_obs: int, seed: int) -> dict:
     from sbinn.diagnostics import calibration_error, resimulation_error
-    from sbinn.methods.abc import RejectionABC
-    from simulators.kinematics import KinematicsSimulator
 
-    simulator = KinematicsSimulator()
-    theta_true, x_obs = simulator.sample_joint(num_obs, seed=20_000 + seed)
-    abc = RejectionABC(
-        simulator, mode="quantile", quantile=NUM_SAMPLES / NUM_SIMULATIONS, progress=False
+    simulator, theta_true, x_obs, samples, wall, run = abc_posteriors(
+        num_obs, seed, data_seed=20_000 + seed
     )
-    start = time.perf_counter()
-    samples = abc.sample(x_obs, NUM_SAMPLES, seed=seed)
-    wall = time.perf_counter() - start
     calibration = calibration_error(samples, theta_true, parameter_names=simulator.parameter_names)
     resim_mean, resim_median = resimulation_error(samples, x_obs, simulator, seed=seed)
     return {
@@ -75,7 +74,7 @@ def calibration_run(num_obs: int, seed: int) -> dict:
         "calibration_error": calibration.to_json(),
         "resimulation_error_mean": resim_mean.to_json(),
         "resimulation_error_median": resim_median.to_json(),
-        "median_epsilon": float(np.median(abc.last_run.epsilon)),
+        "median_epsilon": float(np.median(run.epsilon)),
         "calibration_method": calibration.method,
     }
 

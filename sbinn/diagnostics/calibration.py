@@ -44,7 +44,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sbinn._validation import as_2d_float_array, to_numpy
+from sbinn._validation import as_2d_float_array, as_samples_array, resolve_parameter_names, to_numpy
 from sbinn.diagnostics.bootstrap import (
     DEFAULT_CONFIDENCE,
     DEFAULT_NUM_RESAMPLES,
@@ -52,7 +52,7 @@ from sbinn.diagnostics.bootstrap import (
     describe_interval,
     interval_around,
 )
-from sbinn.diagnostics.result import MetricResult, as_samples_array, resolve_parameter_names
+from sbinn.diagnostics.result import MetricResult
 from sbinn.simulator import SeedLike
 
 __all__ = ["calibration_curve", "calibration_error", "default_alphas", "posterior_cdf_values"]

@@ -36,7 +36,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sbinn._validation import as_2d_float_array, check_positive_int, to_numpy
+from sbinn._validation import (
+    as_2d_float_array,
+    as_samples_array,
+    check_positive_int,
+    resolve_parameter_names,
+    to_numpy,
+)
 from sbinn.diagnostics.bootstrap import (
     DEFAULT_CONFIDENCE,
     DEFAULT_NUM_RESAMPLES,
@@ -44,7 +50,7 @@ from sbinn.diagnostics.bootstrap import (
     describe_interval,
     interval_around,
 )
-from sbinn.diagnostics.result import MetricResult, as_samples_array, resolve_parameter_names
+from sbinn.diagnostics.result import MetricResult
 from sbinn.simulator import SeedLike
 
 __all__ = ["map_estimate", "posterior_mean", "rmse"]

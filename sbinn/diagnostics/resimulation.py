@@ -31,7 +31,7 @@ from typing import Literal
 
 import numpy as np
 
-from sbinn._validation import as_2d_float_array, check_positive_int, to_numpy
+from sbinn._validation import as_2d_float_array, as_samples_array, check_positive_int, to_numpy
 from sbinn.diagnostics.bootstrap import (
     DEFAULT_CONFIDENCE,
     DEFAULT_NUM_RESAMPLES,
@@ -41,7 +41,7 @@ from sbinn.diagnostics.bootstrap import (
     metric_on_all,
 )
 from sbinn.diagnostics.point_estimates import map_estimate
-from sbinn.diagnostics.result import MetricResult, as_samples_array
+from sbinn.diagnostics.result import MetricResult
 from sbinn.simulator import (
     SeedLike,
     SimulationError,
