@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import torch
 from hypothesis import strategies as st
 
@@ -21,20 +18,6 @@ from sbinn.nn import (
 BLOCK_KINDS = ("affine", "additive", "orthogonal", "permutation", "actnorm", "network")
 # Small subnetworks keep hundreds of hypothesis examples fast; width does not change the algebra.
 HIDDEN = 16
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    """Run a test module on one intra-op thread, then restore the setting.
-
-    These matrices are tiny, so threads gain nothing; on a busy machine, OpenMP
-    workers waiting for a free core slow every small op down a hundredfold.
-    Import this fixture into a test module to apply it there.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def build_block(kind: str, dim: int, cond_dim: int, options: dict) -> InvertibleModule:

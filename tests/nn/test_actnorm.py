@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sbinn.nn import ActNorm
-from tests.nn import one_thread  # noqa: F401 (autouse fixture)
 
 
 @settings(max_examples=50, deadline=None)

@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sbinn.nn import soft_clamp
-from tests.nn import one_thread  # noqa: F401 (autouse fixture)
 
 values = st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=20)
 alphas = st.floats(0.01, 10.0)

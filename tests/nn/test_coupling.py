@@ -10,7 +10,6 @@ from tests.nn import (
     autograd_log_dets,
     block_specs,
     build_block,
-    one_thread,  # noqa: F401 (autouse fixture)
     perturb,
     prepared,
 )

@@ -19,7 +19,6 @@ from sbinn.nn import (
     RandomOrthogonalMixing,
     soft_clamp,
 )
-from tests.nn import one_thread  # noqa: F401 (autouse fixture)
 
 
 def stack(**kwargs):

@@ -10,7 +10,6 @@ from tests.nn import (
     BLOCK_KINDS,
     autograd_log_dets,
     block_specs,
-    one_thread,  # noqa: F401 (autouse fixture)
     prepared,
     rows_interact,
 )

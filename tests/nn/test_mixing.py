@@ -8,7 +8,6 @@ from scipy import stats
 
 from sbinn.nn import Permutation, RandomOrthogonalMixing
 from sbinn.nn.mixing import haar_orthogonal
-from tests.nn import one_thread  # noqa: F401 (autouse fixture)
 
 dims = st.integers(1, 9)
 seeds = st.integers(0, 2**32 - 1)

@@ -14,7 +14,6 @@ from sbinn.nn import (
 )
 from tests.nn import (
     block_specs,
-    one_thread,  # noqa: F401 (autouse fixture)
     prepared,
 )
 

@@ -6,7 +6,6 @@ from torch import nn
 
 from sbinn.nn import MLP
 from sbinn.nn.subnet import ACTIVATIONS
-from tests.nn import one_thread  # noqa: F401 (autouse fixture)
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
