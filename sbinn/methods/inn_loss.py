@@ -47,11 +47,13 @@ __all__ = ["BidirectionalLoss", "LossWeights"]
 class LossWeights:
     """Weights of the loss terms; 0 switches a term off (for ablations).
 
-    The defaults put the terms on comparable scales for standardised data and the default
-    kernels, as the thesis prescribes (§4.1.3).
+    The defaults put the weighted terms on comparable scales for standardised data and the
+    default kernels, as the thesis prescribes (§4.1.3): on kinematics, a supervised weight
+    of 5 left the weighted MMD terms ~25x larger than L_y, and raising it to 50 cut the
+    median re-simulation error threefold (0.196 -> 0.067, 10^5 simulations, 20 epochs).
     """
 
-    y: float = 5.0
+    y: float = 50.0
     z: float = 200.0
     x: float = 200.0
     pad: float = 2.0
