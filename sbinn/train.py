@@ -8,6 +8,7 @@ the loss terms for the history. The loop owns everything else:
 - a seeded validation split, per-epoch validation and early stopping that restores the
   best weights;
 - a progress bar that stays silent off a terminal or when asked;
+- batches moved to the model's device (place the model with :func:`resolve_device`);
 - checkpoints every ``checkpoint_every`` steps, written atomically, and resumption from
   them after an interruption (model, optimiser, schedule, random state and history);
 - a stop with :class:`TrainingDivergedError` when the loss or the gradient becomes NaN or
@@ -77,7 +78,6 @@ class TrainingConfig:
         early_stopping_patience: Epochs without validation improvement before stopping;
             ``None`` disables early stopping.
         seed: Seeds the split, the shuffling and torch's global generator.
-        device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA when present).
         checkpoint_path: File for checkpoints; ``None`` disables them.
         checkpoint_every: Steps between checkpoints.
         resume: Continue from ``checkpoint_path`` when it exists.
@@ -94,7 +94,6 @@ class TrainingConfig:
     validation_fraction: float = 0.1
     early_stopping_patience: int | None = None
     seed: int = 0
-    device: str = "cpu"
     checkpoint_path: Path | str | None = None
     checkpoint_every: int = 1000
     resume: bool = True

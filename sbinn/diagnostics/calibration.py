@@ -222,19 +222,16 @@ def calibration_error(
         "observations whose true value lies in the central α-interval of its marginal "
         f"posterior samples; {interval}."
     )
-    return MetricResult(
-        name="calibration_error",
-        value=value[0],
-        low=low[0],
-        high=high[0],
-        method=method,
-        per_dimension=dict(zip(names, value[1:].tolist(), strict=True)),
-        details={
+    return MetricResult.overall_and_per_dimension(
+        "calibration_error",
+        value,
+        low,
+        high,
+        names,
+        method,
+        {
             "alphas": alphas.tolist(),
             "curve": {name: curve[:, k].tolist() for k, name in enumerate(names)},
-            "per_dimension_interval": {
-                name: [float(low[k + 1]), float(high[k + 1])] for k, name in enumerate(names)
-            },
             "num_observations": n_obs,
             "num_samples": num_samples,
         },

@@ -317,18 +317,12 @@ def rmse(
         f"Euclidean error of the point estimates in {', '.join(selected_names)}; "
         f"{describe_interval(num_resamples, confidence, widened=bool(widened[0]))}."
     )
-    return MetricResult(
-        name="rmse",
-        value=value[0],
-        low=low[0],
-        high=high[0],
-        method=method,
-        per_dimension=dict(zip(selected_names, value[1:].tolist(), strict=True)),
-        details={
-            "per_dimension_interval": {
-                name: [float(low[k + 1]), float(high[k + 1])]
-                for k, name in enumerate(selected_names)
-            },
-            "num_observations": int(estimates.shape[0]),
-        },
+    return MetricResult.overall_and_per_dimension(
+        "rmse",
+        value,
+        low,
+        high,
+        selected_names,
+        method,
+        {"num_observations": int(estimates.shape[0])},
     )

@@ -15,7 +15,10 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 __all__ = ["MetricResult"]
 
@@ -72,3 +75,38 @@ class MetricResult:
 
     def __str__(self) -> str:
         return f"{self.name} = {self.value:.4g} [{self.low:.4g}, {self.high:.4g}]"
+
+    @classmethod
+    def overall_and_per_dimension(
+        cls,
+        name: str,
+        values: np.ndarray,
+        low: np.ndarray,
+        high: np.ndarray,
+        names: Sequence[str],
+        method: str,
+        details: dict,
+    ) -> MetricResult:
+        """Build a result from vectors ``[overall, dim_1, ...]`` of values and interval bounds.
+
+        Example:
+            >>> r = MetricResult.overall_and_per_dimension(
+            ...     "m", np.array([1.0, 2.0]), np.array([0.5, 1.5]), np.array([1.5, 2.5]),
+            ...     ["a"], "demo", {})
+            >>> r.per_dimension, r.details["per_dimension_interval"]
+            ({'a': 2.0}, {'a': [1.5, 2.5]})
+        """
+        return cls(
+            name=name,
+            value=float(values[0]),
+            low=float(low[0]),
+            high=float(high[0]),
+            method=method,
+            per_dimension=dict(zip(names, np.asarray(values[1:]).tolist(), strict=True)),
+            details={
+                "per_dimension_interval": {
+                    n: [float(low[k + 1]), float(high[k + 1])] for k, n in enumerate(names)
+                }
+            }
+            | details,
+        )

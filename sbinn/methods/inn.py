@@ -215,7 +215,7 @@ class BidirectionalINN:
             torch.as_tensor(self.x_scaler.transform(x), dtype=self.dtype),
         )
         training = training or TrainingConfig()
-        training = replace(training, seed=self.seed, device=str(self.device))
+        training = replace(training, seed=self.seed)
         start = time.perf_counter()
         self.history = train(self.network, self._loss(), data, training)
         self.time_s["training"] = time.perf_counter() - start
