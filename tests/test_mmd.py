@@ -281,6 +281,31 @@ def test_squared_distances_are_exact_zero_for_coincident_points_and_never_negati
     torch.testing.assert_close(sq.double(), exact, rtol=1e-4, atol=0.0)
 
 
+@ids
+def test_float32_mmd_stays_nonnegative_when_a_few_samples_are_far_outliers(kernel: Kernel) -> None:
+    # A diverging generator once produced batches like this: the bulk near 0 and a quarter of
+    # the samples out at 1e4..1e6. Centring on the mean then made the float32 MMD -2.5,
+    # a reward the optimiser chased.
+    rng = torch.Generator().manual_seed(12)
+    y = torch.randn(500, 4, generator=rng)
+    x = torch.randn(500, 4, generator=rng)
+    x[:125] *= 10 ** (4 + 2 * torch.rand(125, 1, generator=rng))
+    biased32 = float(mmd2(x, y, kernel))
+    biased64 = float(mmd2(x.double(), y.double(), kernel))
+    assert biased32 >= -1e-6
+    assert biased32 == pytest.approx(biased64, rel=1e-3, abs=1e-5)
+
+
+def test_squared_distances_of_the_bulk_stay_accurate_next_to_huge_outliers() -> None:
+    rng = torch.Generator().manual_seed(13)
+    x = torch.randn(200, 3, generator=rng)
+    x[:20] *= 1e6
+    sq = squared_distances(x, x)
+    exact = ((x[:, None, :].double() - x[None, :, :].double()) ** 2).sum(-1)
+    torch.testing.assert_close(sq[20:, 20:].double(), exact[20:, 20:], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(sq.double(), exact, rtol=1e-4, atol=1e-5)
+
+
 # --- settings, records and errors -------------------------------------------------------
 
 
