@@ -33,13 +33,33 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _simulator_name(text: str) -> str:
+    name = text.replace("-", "_")
+    if name not in SIMULATORS:
+        raise argparse.ArgumentTypeError(
+            f"unknown simulator {text!r}; expected one of {', '.join(sorted(SIMULATORS))}"
+        )
+    return name
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # A temporary name first, so an interrupted run never leaves half a file.
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text)
+    partial.replace(path)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sbinn", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     bench = commands.add_parser(
         "benchmark", help="compare inference methods on a simulator and report the metrics"
     )
-    bench.add_argument("simulator", choices=sorted(SIMULATORS))
+    bench.add_argument(
+        "simulator",
+        type=_simulator_name,
+        help=f"one of {', '.join(sorted(SIMULATORS))} ('-' and '_' are interchangeable)",
+    )
     bench.add_argument(
         "--methods",
         nargs="+",
@@ -60,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     bench.add_argument("--json", type=Path, default=None, help="write all numbers to this file")
     bench.add_argument(
+        "--markdown", type=Path, default=None, help="write the table as Markdown to this file"
+    )
+    bench.add_argument(
         "--figure", type=Path, default=None, help="write the task's figure (PNG), where it has one"
     )
     bench.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -69,7 +92,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sbinn`` command; returns the process exit code."""
     args = _parser().parse_args(argv)
-    for option, path in (("--json", args.json), ("--figure", args.figure)):
+    outputs = (("--json", args.json), ("--markdown", args.markdown), ("--figure", args.figure))
+    for option, path in outputs:
         if path is not None and not path.parent.exists():
             print(f"sbinn: directory of {option} {path} does not exist", file=sys.stderr)
             return 2
@@ -83,15 +107,15 @@ def main(argv: list[str] | None = None) -> int:
         progress=False if args.quiet else None,
         figure=args.figure,
     )
-    print(format_table(record))
+    table = format_table(record)
+    print(table)
     if args.json is not None:
-        # Write to a temporary name first so an interrupted run never leaves half a file.
-        partial = args.json.with_name(args.json.name + ".partial")
-        partial.write_text(json.dumps(record, indent=2) + "\n")
-        partial.replace(args.json)
-        print(f"wrote {args.json}")
-    if args.figure is not None:
-        print(f"wrote {args.figure}")
+        _write_atomically(args.json, json.dumps(record, indent=2) + "\n")
+    if args.markdown is not None:
+        _write_atomically(args.markdown, f"```text\n{table}\n```\n")
+    for _, path in outputs:
+        if path is not None:
+            print(f"wrote {path}")
     return 0
 
 

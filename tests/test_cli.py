@@ -62,3 +62,20 @@ def test_missing_json_directory_is_reported_before_any_work(tmp_path, capsys):
     code = main(["benchmark", "kinematics", *SMALL, "--json", str(tmp_path / "no" / "r.json")])
     assert code == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_markdown_table_and_hyphenated_simulator_name(tmp_path, capsys):
+    table = tmp_path / "table.md"
+    argv = ["benchmark", "gaussian-mixture", *SMALL, "--markdown", str(table)]
+    assert main(argv) == 0
+    text = table.read_text()
+    assert text.startswith("```text\ngaussian_mixture:") and text.rstrip().endswith("```")
+    assert "abc label_fidelity: red inside_fraction=" in text
+    assert f"wrote {table}" in capsys.readouterr().out
+
+
+def test_unknown_simulator_lists_the_known_ones(capsys):
+    with pytest.raises(SystemExit):
+        main(["benchmark", "pendulum"])
+    err = capsys.readouterr().err
+    assert "unknown simulator 'pendulum'" in err and "kinematics" in err

@@ -183,4 +183,25 @@ def format_table(record: dict) -> str:
         f"seed {record['seed']}"
     ]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    for name, entry in record["methods"].items():
+        for metric, groups in entry.get("task_metrics", {}).items():
+            lines.append(f"{name} {metric}: " + _format_groups(groups))
     return "\n".join(lines)
+
+
+def _format_groups(groups: dict) -> str:
+    """``{"red": {"inside_fraction": 0.98, ...}}`` as ``red inside_fraction=0.980 ...``."""
+    parts = []
+    for group, values in groups.items():
+        if not isinstance(values, dict):
+            parts.append(
+                f"{group}={values:.3g}" if isinstance(values, float) else f"{group}={values}"
+            )
+            continue
+        shown = " ".join(
+            f"{key}={value:.3f}" if isinstance(value, float) else f"{key}={value}"
+            for key, value in values.items()
+            if key != "num_samples"
+        )
+        parts.append(f"{group} {shown}")
+    return "; ".join(parts)
