@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from sbinn.methods.inn import INNConfig
+from sbinn.mmd import PowerDistance
 from sbinn.simulator import Simulator
 from sbinn.train import TrainingConfig
 
@@ -85,9 +86,16 @@ class TaskSettings:
 TASK_SETTINGS: dict[str, TaskSettings] = {
     "kinematics": TaskSettings(
         abc_simulations=2_000_000,
-        learned_simulations=100_000,
-        inn=INNConfig(num_blocks=6, hidden_features=128),
-        training=TrainingConfig(num_epochs=20, batch_size=500, learning_rate=1e-3),
+        learned_simulations=1_000_000,
+        # Thesis appendix B.5.2: 6 affine blocks, 10^6 training pairs. The energy-distance
+        # kernel on the parameter side keeps pulling far-out backward samples in, where the
+        # inverse multiquadratic's gradient fades like 1/r^3; at 1800 steps it cut the
+        # 99th percentile of the re-simulation error from 0.52 to 0.40.
+        inn=INNConfig(
+            num_blocks=6, hidden_features=128, kernel_x=PowerDistance(power=1.0).to_config()
+        ),
+        # 5 epochs of 9*10^5 training pairs = 9000 steps, about 11 min on 2 CPU cores.
+        training=TrainingConfig(num_epochs=5, batch_size=500, learning_rate=1e-3),
     ),
     "gaussian_mixture": TaskSettings(
         abc_simulations=200_000,
