@@ -64,6 +64,24 @@ def as_2d_float_array(
     return array
 
 
+def check_nonnegative_int(value: object, name: str) -> int:
+    """Return ``value`` as an int, requiring an integer >= 0.
+
+    Example:
+        >>> check_nonnegative_int(-1, "num_samples")
+        Traceback (most recent call last):
+        ...
+        ValueError: num_samples must be a non-negative integer, got -1
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name} must be a non-negative integer, got {type(value).__name__} {value!r}"
+        )
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value}")
+    return int(value)
+
+
 def check_positive_int(value: object, name: str) -> int:
     """Return ``value`` as an int, requiring an integer > 0.
 

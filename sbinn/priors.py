@@ -29,7 +29,7 @@ from collections.abc import Mapping
 import numpy as np
 from scipy import stats
 
-from sbinn._validation import as_2d_float_array
+from sbinn._validation import as_2d_float_array, check_nonnegative_int
 
 __all__ = [
     "Distribution",
@@ -71,16 +71,6 @@ class Prior(ABC):
 
     def _check_theta(self, theta: np.ndarray) -> np.ndarray:
         return as_2d_float_array(theta, self.dim, "theta", allow_nan=True)
-
-
-def _check_num_samples(num_samples: int) -> int:
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int | np.integer):
-        raise TypeError(
-            f"num_samples must be an integer >= 0, got {type(num_samples).__name__} {num_samples!r}"
-        )
-    if num_samples < 0:
-        raise ValueError(f"num_samples must be >= 0, got {num_samples}")
-    return int(num_samples)
 
 
 class Distribution(Prior):
@@ -163,7 +153,7 @@ class Normal(Distribution):
             raise ValueError(f"Normal: scale must be > 0, got {self.scale.tolist()}")
 
     def sample(self, num_samples: int, rng: np.random.Generator) -> np.ndarray:
-        n = _check_num_samples(num_samples)
+        n = check_nonnegative_int(num_samples, "num_samples")
         return self.loc + self.scale * rng.standard_normal((n, self.dim))
 
     def log_prob(self, theta: np.ndarray) -> np.ndarray:
@@ -198,7 +188,7 @@ class Uniform(Distribution):
         return np.stack([self.low, self.high], axis=1)
 
     def sample(self, num_samples: int, rng: np.random.Generator) -> np.ndarray:
-        n = _check_num_samples(num_samples)
+        n = check_nonnegative_int(num_samples, "num_samples")
         return rng.uniform(self.low, self.high, size=(n, self.dim))
 
     def log_prob(self, theta: np.ndarray) -> np.ndarray:
@@ -233,7 +223,7 @@ class LogUniform(Distribution):
         return np.stack([self.low, self.high], axis=1)
 
     def sample(self, num_samples: int, rng: np.random.Generator) -> np.ndarray:
-        n = _check_num_samples(num_samples)
+        n = check_nonnegative_int(num_samples, "num_samples")
         log_theta = rng.uniform(np.log(self.low), np.log(self.high), size=(n, self.dim))
         return np.clip(np.exp(log_theta), self.low, self.high)
 
@@ -286,7 +276,7 @@ class TruncatedNormal(Distribution):
         return np.stack([self.low, self.high], axis=1)
 
     def sample(self, num_samples: int, rng: np.random.Generator) -> np.ndarray:
-        n = _check_num_samples(num_samples)
+        n = check_nonnegative_int(num_samples, "num_samples")
         draws = stats.truncnorm.rvs(
             self._a, self._b, self.loc, self.scale, size=(n, self.dim), random_state=rng
         )
@@ -357,7 +347,7 @@ class JointPrior(Prior):
         return np.concatenate([f.bounds for f in self.factors.values()], axis=0)
 
     def sample(self, num_samples: int, rng: np.random.Generator) -> np.ndarray:
-        n = _check_num_samples(num_samples)
+        n = check_nonnegative_int(num_samples, "num_samples")
         return np.concatenate([f.sample(n, rng) for f in self.factors.values()], axis=1)
 
     def log_prob(self, theta: np.ndarray) -> np.ndarray:

@@ -351,7 +351,9 @@ def test_bad_seed(prior, seed):
 
 def test_bad_num_samples(prior):
     sim = FunctionSimulator(lambda t: t, prior)
-    with pytest.raises(ValueError, match="num_samples must be >= 0, got -1"):
+    with pytest.raises(ValueError, match="num_samples must be a non-negative integer, got -1"):
         sim.sample_joint(-1, seed=0)
-    with pytest.raises(TypeError, match="num_samples must be an integer"):
+    with pytest.raises(
+        TypeError, match=r"num_samples must be a non-negative integer, got float 2\.5"
+    ):
         sim.sample_joint(2.5, seed=0)

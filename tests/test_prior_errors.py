@@ -190,13 +190,15 @@ def test_num_samples_checks(prior):
     rng = np.random.default_rng(0)
     assert prior.sample(0, rng).shape == (0, prior.dim)
     assert prior.sample(np.int64(3), rng).shape == (3, prior.dim)
-    with pytest.raises(ValueError, match="num_samples must be >= 0, got -1"):
+    with pytest.raises(ValueError, match="num_samples must be a non-negative integer, got -1"):
         prior.sample(-1, rng)
     with pytest.raises(
-        TypeError, match=re.escape("num_samples must be an integer >= 0, got float 2.0")
+        TypeError, match=re.escape("num_samples must be a non-negative integer, got float 2.0")
     ):
         prior.sample(2.0, rng)
-    with pytest.raises(TypeError, match="num_samples must be an integer >= 0, got bool True"):
+    with pytest.raises(
+        TypeError, match="num_samples must be a non-negative integer, got bool True"
+    ):
         prior.sample(True, rng)
 
 

@@ -25,27 +25,15 @@ Example:
 
 from __future__ import annotations
 
-import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
 import torch
 from torch import Tensor
 
-from sbinn._validation import check_positive_int
+from sbinn._validation import check_nonnegative_int, check_positive_int
 
 __all__ = ["InvertibleModule"]
-
-
-def check_nonnegative_int(value: object, name: str) -> int:
-    """Return ``value`` as an int, requiring an integer >= 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{name} must be a non-negative integer, got {type(value).__name__} {value!r}"
-        )
-    if value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value}")
-    return int(value)
 
 
 def check_choice(value: object, name: str, choices: Iterable[str]) -> str:

@@ -42,7 +42,7 @@ import numbers
 import numpy as np
 from scipy import linalg
 
-from sbinn._validation import as_2d_float_array, check_positive_int
+from sbinn._validation import as_2d_float_array, check_nonnegative_int, check_positive_int
 from sbinn.priors import Prior
 from sbinn.simulator import Simulator
 
@@ -58,14 +58,6 @@ def mixing_matrix(dim_x: int, dim_theta: int, seed: int) -> np.ndarray:
     """
     rng = np.random.default_rng(seed)
     return rng.standard_normal((dim_x, dim_theta)) / np.sqrt(dim_theta)
-
-
-def _check_num_samples(num_samples: int) -> int:
-    if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral):
-        raise TypeError(f"num_samples must be an integer >= 0, got {num_samples!r}")
-    if num_samples < 0:
-        raise ValueError(f"num_samples must be an integer >= 0, got {num_samples}")
-    return int(num_samples)
 
 
 def _cholesky(cov: np.ndarray, name: str) -> np.ndarray:
@@ -109,7 +101,7 @@ class GaussianPrior(Prior):
         return f"GaussianPrior(mean={self.mean.tolist()}, cov={self.cov.tolist()})"
 
     def sample(self, num_samples: int, rng: np.random.Generator) -> np.ndarray:
-        n = _check_num_samples(num_samples)
+        n = check_nonnegative_int(num_samples, "num_samples")
         return self.mean + rng.standard_normal((n, self.dim)) @ self.cholesky.T
 
     def log_prob(self, theta: np.ndarray) -> np.ndarray:

@@ -47,17 +47,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
+from sbinn._validation import check_nonnegative_int
 from sbinn.priors import Prior
 
 __all__ = ["NormalInverseGamma", "NormalInverseGammaPrior"]
-
-
-def _check_num_samples(num_samples: int) -> int:
-    if isinstance(num_samples, bool) or not isinstance(num_samples, numbers.Integral):
-        raise TypeError(f"num_samples must be an integer >= 0, got {num_samples!r}")
-    if num_samples < 0:
-        raise ValueError(f"num_samples must be an integer >= 0, got {num_samples}")
-    return int(num_samples)
 
 
 def _check_masked(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,7 +108,7 @@ class NormalInverseGamma:
 
     def sample(self, num_samples: int, rng: np.random.Generator) -> np.ndarray:
         r"""Draws of :math:`(\mu, \log\sigma)`, shape ``(*batch_shape, num_samples, 2)``."""
-        n = _check_num_samples(num_samples)
+        n = check_nonnegative_int(num_samples, "num_samples")
         shape = (*self.batch_shape, n)
         gamma = rng.gamma(self.alpha[..., None], size=shape)
         # log sigma = (log beta - log gamma) / 2 stays finite where sigma^2 itself would overflow.

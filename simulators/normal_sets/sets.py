@@ -42,7 +42,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sbinn._validation import as_2d_float_array, check_positive_int, to_numpy
+from sbinn._validation import (
+    as_2d_float_array,
+    check_nonnegative_int,
+    check_positive_int,
+    to_numpy,
+)
 from sbinn.simulator import SeedLike, Simulator, as_generator
 from simulators.normal_sets.conjugate import NormalInverseGamma, NormalInverseGammaPrior
 
@@ -113,8 +118,7 @@ class NormalSetsSimulator(Simulator):
 
     def sample_set_sizes(self, num_sets: int, rng: SeedLike = None) -> np.ndarray:
         """Draw ``num_sets`` set sizes from the set-size law, as an int array."""
-        if isinstance(num_sets, bool) or not isinstance(num_sets, int | np.integer) or num_sets < 0:
-            raise ValueError(f"num_sets must be an integer >= 0, got {num_sets!r}")
+        num_sets = check_nonnegative_int(num_sets, "num_sets")
         rng = as_generator(rng)
         if self.set_size_law == "uniform":
             return rng.integers(self.n_min, self.n_max + 1, size=num_sets)
