@@ -2,7 +2,9 @@
 
 A method supplies a torch module and an *objective*: a callable that maps a batch (a tuple
 of tensors on the training device) to ``(loss, components)``, where ``components`` names
-the loss terms for the history. The loop owns everything else:
+the loss terms for the history. The data are fixed tensors, or a callable ``epoch ->
+tensors`` that draws fresh simulations for every epoch (online training). The loop owns
+everything else:
 
 - Adam with an exponential or cosine learning-rate schedule and gradient-norm clipping;
 - a seeded validation split, per-epoch validation and early stopping that restores the
@@ -44,6 +46,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from sbinn._checkpoint import load_checkpoint, save_checkpoint
 from sbinn._validation import check_positive_int, check_probability
 
 __all__ = [
@@ -55,7 +58,7 @@ __all__ = [
 ]
 
 Objective = Callable[..., tuple[torch.Tensor, dict[str, float]]]
-_CHECKPOINT_FORMAT = 1
+DataSource = Sequence[torch.Tensor] | Callable[[int], Sequence[torch.Tensor]]
 
 
 class TrainingDivergedError(RuntimeError):
@@ -184,7 +187,7 @@ def _scheduler(optimizer, config: TrainingConfig, total_steps: int):
 def train(
     model: torch.nn.Module,
     objective: Objective,
-    data: Sequence[torch.Tensor],
+    data: DataSource,
     config: TrainingConfig | None = None,
 ) -> TrainingHistory:
     """Train ``model`` by minimising ``objective`` over mini-batches of ``data``.
@@ -193,23 +196,37 @@ def train(
         model: The module whose parameters are optimised (already on the target device).
         objective: ``objective(batch, *, progress) -> (loss, components)`` where ``progress``
             in [0, 1] is the fraction of training done (for ramp-up schedules).
-        data: Tensors sharing their first dimension; batches are tuples of their rows.
+        data: Tensors sharing their first dimension; batches are tuples of their rows. Or a
+            callable ``data(epoch)`` returning such tensors, fresh for every epoch (online
+            training); each epoch is split into training and validation rows alike. It must
+            return the same tensors for the same epoch, so that resuming from a checkpoint
+            repeats the interrupted epoch. The learning-rate schedule is sized by epoch 0;
+            later epochs may be a little smaller (failed simulations dropped).
         config: Training settings.
 
     Returns:
         The history; the model holds the best (or last) weights afterwards.
+
+    Example:
+        >>> model = torch.nn.Linear(1, 1)
+        >>> def fresh(epoch):
+        ...     x = torch.randn(100, 1, generator=torch.Generator().manual_seed(epoch))
+        ...     return x, 2 * x
+        >>> def objective(batch, *, progress):
+        ...     loss = ((model(batch[0]) - batch[1]) ** 2).mean()
+        ...     return loss, {"mse": loss.item()}
+        >>> config = TrainingConfig(num_epochs=60, batch_size=20, learning_rate=0.05,
+        ...                         schedule="constant", progress=False)
+        >>> train(model, objective, fresh, config).steps  # 60 epochs of 90 training rows
+        300
+        >>> round(model.weight.item(), 1)
+        2.0
     """
     config = config or TrainingConfig()
-    tensors = tuple(data)
-    num = tensors[0].shape[0] if tensors else 0
-    if not tensors or any(t.shape[0] != num for t in tensors):
-        shapes = [tuple(t.shape) for t in tensors]
-        raise ValueError(f"data must be tensors with one shared first dimension, got {shapes}")
+    draw = data if callable(data) else _fixed(tuple(data))
+    first = _check_data(draw(0), epoch=0)
     device = next(model.parameters()).device
-    train_idx, val_idx = _split(num, config.validation_fraction, config.seed)
-    if train_idx.size == 0:
-        raise ValueError(f"no training data left after the validation split of {num} samples")
-    steps_per_epoch = math.ceil(train_idx.size / config.batch_size)
+    steps_per_epoch = _steps(first, config)
     total_steps = steps_per_epoch * config.num_epochs
     optimizer_class = torch.optim.AdamW if config.weight_decay > 0 else torch.optim.Adam
     optimizer = optimizer_class(
@@ -220,7 +237,7 @@ def train(
     state = {"epoch": 0, "step_in_epoch": 0, "best_loss": math.inf, "best_state": None, "bad": 0}
     checkpoint = Path(config.checkpoint_path) if config.checkpoint_path else None
     if checkpoint is not None and config.resume and checkpoint.exists():
-        _load_checkpoint(checkpoint, model, optimizer, scheduler, history, state)
+        load_checkpoint(checkpoint, model, optimizer, scheduler, history, state)
     else:
         torch.manual_seed(config.seed)
     start = time.perf_counter() - history.time_s
@@ -235,15 +252,18 @@ def train(
     try:
         while state["epoch"] < config.num_epochs:
             epoch = state["epoch"]
+            tensors = first if epoch == 0 else _check_data(draw(epoch), epoch=epoch)
+            train_idx, val_idx = _split(len(tensors[0]), config.validation_fraction, config.seed)
             shuffle = np.random.default_rng([config.seed, epoch]).permutation(train_idx.size)
             order = train_idx[shuffle]
             model.train()
             losses, parts = [], []
-            for batch_index in range(state["step_in_epoch"], steps_per_epoch):
+            for batch_index in range(state["step_in_epoch"], _steps(tensors, config)):
                 lo = batch_index * config.batch_size
                 rows = order[lo : lo + config.batch_size]
                 batch = tuple(t[rows].to(device) for t in tensors)
-                loss, components = objective(batch, progress=history.steps / max(total_steps, 1))
+                progress = min(history.steps / max(total_steps, 1), 1.0)
+                loss, components = objective(batch, progress=progress)
                 _check_finite(loss, components, history.steps, checkpoint)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -254,7 +274,9 @@ def train(
                     optimizer.zero_grad(set_to_none=True)
                     _diverged("gradient norm", float(norm), components, history.steps, checkpoint)
                 optimizer.step()
-                scheduler.step()
+                # Online epochs may be longer than epoch 0; the schedule then stays at its end.
+                if history.steps < total_steps:
+                    scheduler.step()
                 history.steps += 1
                 state["step_in_epoch"] = batch_index + 1
                 losses.append(loss.item())
@@ -263,7 +285,7 @@ def train(
                 bar.set_postfix(loss=f"{losses[-1]:.4g}", refresh=False)
                 if checkpoint is not None and history.steps % config.checkpoint_every == 0:
                     history.time_s = time.perf_counter() - start
-                    _save_checkpoint(checkpoint, model, optimizer, scheduler, history, state)
+                    save_checkpoint(checkpoint, model, optimizer, scheduler, history, state)
             _end_epoch(model, objective, tensors, val_idx, config, history, state, losses, parts)
             history.learning_rate.append(optimizer.param_groups[0]["lr"])
             state["epoch"] += 1
@@ -276,8 +298,31 @@ def train(
         model.load_state_dict(state["best_state"])
     history.time_s = time.perf_counter() - start
     if checkpoint is not None:
-        _save_checkpoint(checkpoint, model, optimizer, scheduler, history, state)
+        save_checkpoint(checkpoint, model, optimizer, scheduler, history, state)
     return history
+
+
+def _fixed(tensors: tuple[torch.Tensor, ...]) -> Callable[[int], tuple[torch.Tensor, ...]]:
+    return lambda epoch: tensors
+
+
+def _check_data(data: Sequence[torch.Tensor], epoch: int) -> tuple[torch.Tensor, ...]:
+    tensors = tuple(data)
+    num = tensors[0].shape[0] if tensors else 0
+    if not tensors or any(not isinstance(t, torch.Tensor) or t.shape[0] != num for t in tensors):
+        shapes = [tuple(t.shape) if isinstance(t, torch.Tensor) else type(t) for t in tensors]
+        raise ValueError(
+            f"data must be tensors with one shared first dimension, got {shapes} (epoch {epoch})"
+        )
+    return tensors
+
+
+def _steps(tensors: tuple[torch.Tensor, ...], config: TrainingConfig) -> int:
+    num = tensors[0].shape[0]
+    num_train = _split(num, config.validation_fraction, config.seed)[0].size
+    if num_train == 0:
+        raise ValueError(f"no training data left after the validation split of {num} samples")
+    return math.ceil(num_train / config.batch_size)
 
 
 def _end_epoch(model, objective, tensors, val_idx, config, history, state, losses, parts):
@@ -335,46 +380,3 @@ def _diverged(what, value, components, step, checkpoint) -> None:
         f"The update was not applied, so the model holds the last good weights. {kept} "
         "Try a lower learning rate, stronger gradient clipping or a smaller clamp."
     )
-
-
-def _save_checkpoint(path: Path, model, optimizer, scheduler, history, state) -> None:
-    payload = {
-        "format": _CHECKPOINT_FORMAT,
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "history": history.to_json(),
-        "state": {k: v for k, v in state.items() if k != "best_state"},
-        "best_state": state["best_state"],
-        "torch_rng": torch.get_rng_state(),
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    torch.save(payload, partial)
-    partial.replace(path)
-
-
-def _load_checkpoint(path: Path, model, optimizer, scheduler, history, state) -> None:
-    try:
-        # weights_only: a checkpoint is data, never code, even if the file is not ours.
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise ValueError(
-            f"cannot resume from {path}: not a readable sbinn checkpoint ({error}). "
-            "Delete it or pass resume=False."
-        ) from error
-    if not isinstance(payload, dict) or payload.get("format") != _CHECKPOINT_FORMAT:
-        raise ValueError(f"cannot resume from {path}: not an sbinn training checkpoint")
-    try:
-        model.load_state_dict(payload["model"])
-    except RuntimeError as error:
-        raise ValueError(
-            f"cannot resume from {path}: it was written for a different model ({error})"
-        ) from error
-    optimizer.load_state_dict(payload["optimizer"])
-    scheduler.load_state_dict(payload["scheduler"])
-    for key, value in payload["history"].items():
-        setattr(history, key, value)
-    state.update(payload["state"])
-    state["best_state"] = payload["best_state"]
-    torch.set_rng_state(payload["torch_rng"])

@@ -238,3 +238,38 @@ def test_devices():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             resolve_device("cuda")
+
+
+def test_a_data_callable_gives_fresh_data_every_epoch():
+    seen = []
+
+    def fresh(epoch):
+        seen.append(epoch)
+        return regression_problem(seed=epoch)
+
+    model = make_model()
+    history = train(model, mse_objective(model), fresh, config(num_epochs=5))
+    assert seen == [0, 1, 2, 3, 4]
+    assert history.steps == 5 * math.ceil(360 / 64)
+    assert history.train_loss[-1] < history.train_loss[0]
+
+
+def test_a_longer_later_epoch_holds_the_schedule_at_its_end():
+    def growing(epoch):
+        x, y = regression_problem(seed=epoch)
+        return (x, y) if epoch == 0 else (torch.cat([x, x]), torch.cat([y, y]))
+
+    model = make_model()
+    cfg = config(num_epochs=3, schedule="cosine", final_learning_rate=1e-4)
+    history = train(model, mse_objective(model), growing, cfg)
+    assert history.steps == math.ceil(360 / 64) + 2 * math.ceil(720 / 64)
+    assert history.learning_rate[-1] == pytest.approx(1e-4, rel=1e-3)
+
+
+def test_a_data_callable_returning_mismatched_tensors_is_rejected():
+    def broken(epoch):
+        return regression_problem() if epoch == 0 else (torch.zeros(5, 3), torch.zeros(4, 1))
+
+    model = make_model()
+    with pytest.raises(ValueError, match=r"one shared first dimension.*\(epoch 1\)"):
+        train(model, mse_objective(model), broken, config(num_epochs=2))

@@ -1,6 +1,7 @@
 """Inference methods, one per module. Every one samples as ``sample(x_obs, num_samples)``."""
 
 from sbinn.methods.abc import RejectionABC
+from sbinn.methods.cinn import CINN
 from sbinn.methods.inn import BidirectionalINN
 
-__all__ = ["BidirectionalINN", "RejectionABC"]
+__all__ = ["CINN", "BidirectionalINN", "RejectionABC"]
