@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -65,8 +66,6 @@ def test_a_figure_for_a_task_without_one_is_refused(tmp_path):
 
 
 def test_learned_methods_and_ablations_run_on_a_tiny_budget(monkeypatch):
-    from dataclasses import replace
-
     from sbinn.benchmark import tasks
 
     tiny = replace(
@@ -87,6 +86,33 @@ def test_learned_methods_and_ablations_run_on_a_tiny_budget(monkeypatch):
     assert set(result["methods"]["inn_yz"]["details"]["final_loss_terms"]) == {"y", "z"}
     assert set(result["methods"]["inn_x"]["details"]["final_loss_terms"]) == {"x"}
     assert result["methods"]["inn"]["time_s"]["training"] > 0
+
+
+def test_mixture_ablations_keep_the_padding_terms(monkeypatch):
+    from sbinn.benchmark import tasks
+
+    task = tasks.TASK_SETTINGS["gaussian_mixture"]
+    tiny = replace(
+        task,
+        inn=replace(task.inn, num_blocks=1, hidden_features=8),
+        training=replace(task.training, num_epochs=1),
+    )
+    monkeypatch.setitem(tasks.TASK_SETTINGS, "gaussian_mixture", tiny)
+    result = run_benchmark(
+        "gaussian_mixture",
+        ["inn_yz", "inn_x"],
+        num_test_observations=8,
+        num_posterior_samples=10,
+        num_simulations=600,
+        progress=False,
+    )
+    terms = {
+        name: set(entry["details"]["final_loss_terms"]) for name, entry in result["methods"].items()
+    }
+    assert terms == {
+        "inn_yz": {"y", "z", "pad", "reconstruction"},
+        "inn_x": {"x", "pad", "reconstruction"},
+    }
 
 
 @pytest.mark.parametrize(
