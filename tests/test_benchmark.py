@@ -132,3 +132,33 @@ def test_mixture_ablations_keep_the_padding_terms(monkeypatch):
 def test_invalid_requests_are_rejected(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         run_benchmark(*args, progress=False, **kwargs)
+
+
+def test_the_cinn_joins_the_table_with_a_heldout_nll(monkeypatch):
+    from sbinn.benchmark import tasks
+    from sbinn.methods.cinn_config import CINNConfig
+
+    task = tasks.TASK_SETTINGS["kinematics"]
+    tiny = replace(
+        task,
+        cinn=CINNConfig(num_blocks=1, hidden_features=8, summary_features=4),
+        cinn_training=replace(task.cinn_training, num_epochs=1),
+    )
+    monkeypatch.setitem(tasks.TASK_SETTINGS, "kinematics", tiny)
+    result = run_benchmark(
+        "kinematics",
+        ["abc", "cinn"],
+        num_test_observations=10,
+        num_posterior_samples=20,
+        num_simulations=600,
+        progress=False,
+    )
+    cinn = result["methods"]["cinn"]
+    assert np.isfinite(cinn["metrics"]["heldout_nll"]["value"])
+    assert cinn["settings"]["method"] == "cinn"
+    assert cinn["time_s"]["training"] > 0
+    assert "heldout_nll" not in result["methods"]["abc"]["metrics"]
+    table = format_table(result)
+    assert "held-out NLL" in table.splitlines()[1]
+    abc_row = next(line for line in table.splitlines() if line.startswith("abc"))
+    assert abc_row.split()[7] == "-"  # mean, median and calibration take 2 fields each

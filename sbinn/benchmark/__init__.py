@@ -32,7 +32,7 @@ import numpy as np
 from sbinn._validation import check_positive_int
 from sbinn.benchmark.runners import METHODS, MethodOutput
 from sbinn.benchmark.tasks import SIMULATORS, TASK_SETTINGS
-from sbinn.diagnostics import calibration_error, resimulation_error
+from sbinn.diagnostics import calibration_error, heldout_nll, resimulation_error
 
 __all__ = [
     "METHODS",
@@ -102,6 +102,10 @@ def run_benchmark(
             progress=progress,
         )
         metrics = _score(sim, output.samples, theta_true, x_obs, seed=int(seeds[1]))
+        if output.log_prob is not None:
+            metrics["heldout_nll"] = heldout_nll(
+                output.log_prob(theta_true, x_obs), seed=int(seeds[1])
+            )
         if figure is not None:
             kept_samples[name] = output.samples
         record["methods"][name] = {
@@ -157,13 +161,17 @@ def format_table(record: dict) -> str:
         if key not in metrics:
             return "-"
         m = metrics[key]
+        if m["value"] is None:
+            return "inf" if key == "heldout_nll" else "n/a"
         half = (m["high"] - m["low"]) / 2
         if percent:
             return f"{100 * m['value']:.2f}% ±{100 * half:.2f}%"
         return f"{m['value']:.4f} ±{half:.4f}"
 
+    # Only methods with a density have a held-out NLL; the column appears when one does.
+    with_nll = any("heldout_nll" in e["metrics"] for e in record["methods"].values())
     header = ["method", "mean re-sim. err.", "median re-sim. err.", "calibration err."]
-    header += ["simulations", "time [s]"]
+    header += ["held-out NLL"] * with_nll + ["simulations", "time [s]"]
     rows = [header]
     for name, entry in record["methods"].items():
         metrics = entry["metrics"]
@@ -173,9 +181,9 @@ def format_table(record: dict) -> str:
                 cell(metrics, "resimulation_error_mean"),
                 cell(metrics, "resimulation_error_median"),
                 cell(metrics, "calibration_error", percent=True),
-                str(entry["simulations"]),
-                f"{sum(entry['time_s'].values()):.1f}",
             ]
+            + [cell(metrics, "heldout_nll")] * with_nll
+            + [str(entry["simulations"]), f"{sum(entry['time_s'].values()):.1f}"]
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [

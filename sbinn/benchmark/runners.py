@@ -16,6 +16,7 @@ import numpy as np
 
 from sbinn.benchmark.tasks import TASK_SETTINGS
 from sbinn.methods.abc import RejectionABC
+from sbinn.methods.cinn import CINN
 from sbinn.methods.inn import BidirectionalINN, LossWeights
 from sbinn.simulator import Simulator
 
@@ -31,6 +32,8 @@ class MethodOutput:
     simulations: int
     settings: dict
     details: dict = field(default_factory=dict)
+    # ``(theta, x) -> log q(theta | x)`` per row, for methods with a density.
+    log_prob: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 def run_abc(
@@ -104,6 +107,41 @@ def run_inn(
     )
 
 
+def run_cinn(
+    simulator: Simulator,
+    x_obs: np.ndarray,
+    *,
+    num_samples: int,
+    num_simulations: int,
+    seed: int,
+    progress: bool | None,
+) -> MethodOutput:
+    """The conditional INN with the task's settings, trained by maximum likelihood."""
+    task = TASK_SETTINGS[simulator.name]
+    cinn = CINN(task.cinn, seed=seed)
+    cinn.fit(
+        simulator=simulator,
+        num_simulations=num_simulations,
+        training=replace(task.cinn_training, progress=progress),
+    )
+    samples = cinn.sample(x_obs, num_samples, seed=seed + 1)
+    history = cinn.history
+    return MethodOutput(
+        samples=samples,
+        time_s=dict(cinn.time_s),
+        simulations=cinn.num_simulations,
+        settings=cinn.settings() | {"training": _training_record(task.cinn_training)},
+        details={
+            "epochs": len(history.train_loss),
+            "final_training_nll": history.train_loss[-1],
+            "final_validation_nll": history.validation_loss[-1]
+            if history.validation_loss
+            else None,
+        },
+        log_prob=cinn.log_prob,
+    )
+
+
 def _training_record(training) -> dict:
     record = {k: getattr(training, k) for k in training.__dataclass_fields__}
     record["checkpoint_path"] = (
@@ -124,6 +162,7 @@ def _learned_budget(name: str) -> int:
 METHODS: dict[str, tuple[Runner, Callable[[str], int]]] = {
     "abc": (run_abc, lambda name: TASK_SETTINGS[name].abc_simulations),
     "inn": (run_inn, _learned_budget),
+    "cinn": (run_cinn, _learned_budget),
     # Thesis Fig. 4.2 ablations: forward losses only, and the backward MMD only. Both keep
     # the padding terms (thesis §4.1.2: with padding they are what stops information from
     # hiding in the padded dimensions); without them the forward-only INN on the mixture

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sbinn.methods.cinn_config import CINNConfig
 from sbinn.methods.inn import INNConfig
 from sbinn.mmd import PowerDistance
 from sbinn.simulator import Simulator
@@ -70,7 +71,9 @@ class TaskSettings:
         abc_simulations: Default ABC budget.
         learned_simulations: Default training-set size of learned methods.
         inn: Bidirectional INN configuration.
-        training: Training settings of learned methods.
+        training: Training settings of the bidirectional INN.
+        cinn: Conditional INN configuration.
+        cinn_training: Training settings of the conditional INN.
         metrics: Extra task metrics ``(simulator, samples, x_obs) -> dict`` for the record.
         figure: ``(simulator, x_obs, {method: samples}, path)`` writing a PNG.
     """
@@ -79,6 +82,8 @@ class TaskSettings:
     learned_simulations: int
     inn: INNConfig = field(default_factory=INNConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
+    cinn: CINNConfig = field(default_factory=CINNConfig)
+    cinn_training: TrainingConfig = field(default_factory=TrainingConfig)
     metrics: Callable[..., dict] | None = None
     figure: Callable[..., None] | None = None
 

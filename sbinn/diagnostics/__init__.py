@@ -24,6 +24,7 @@ from sbinn.diagnostics.calibration import (
     calibration_error,
     posterior_cdf_values,
 )
+from sbinn.diagnostics.likelihood import heldout_nll
 from sbinn.diagnostics.point_estimates import map_estimate, posterior_mean, rmse
 from sbinn.diagnostics.resimulation import resimulation_distances, resimulation_error
 from sbinn.diagnostics.result import MetricResult
@@ -34,6 +35,7 @@ __all__ = [
     "bootstrap_replicates",
     "calibration_curve",
     "calibration_error",
+    "heldout_nll",
     "map_estimate",
     "posterior_cdf_values",
     "posterior_mean",

@@ -47,7 +47,7 @@ al., 2016), and samples are rounded back.
 
 Example:
     >>> import torch
-    >>> from sbinn.nn import InvertibleNetwork
+    >>> from sbinn.nn import InvertibleNetwork, SharedCondition
     >>> _ = torch.manual_seed(0)
     >>> flow = InvertibleNetwork.coupling_stack(2, 2, cond_dim=3, hidden_features=8)
     >>> model = ConditionalFlow(flow, torch.nn.Flatten(), dim_theta=2)
@@ -61,11 +61,12 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import torch
 from torch import Tensor, nn
 
-from sbinn.nn import InvertibleNetwork
+from sbinn.nn import InvertibleNetwork, SharedCondition
 
 __all__ = ["ConditionalFlow", "ConditionalMaximumLikelihood", "standard_normal_log_prob"]
 
@@ -78,6 +79,19 @@ def standard_normal_log_prob(z: Tensor) -> Tensor:
         -1.8379
     """
     return -0.5 * (z**2).sum(dim=1) - 0.5 * z.shape[1] * math.log(2 * math.pi)
+
+
+def _pieces(num_obs: int, num_samples: int, chunk: int) -> Iterator[tuple[int, int, int]]:
+    """``(first observation, observations, samples each)`` pieces of at most ``chunk`` rows
+    that cover all samples, observation-major."""
+    if num_samples >= chunk:
+        for first in range(num_obs):
+            for lo in range(0, num_samples, chunk):
+                yield first, 1, min(chunk, num_samples - lo)
+        return
+    per_piece = chunk // num_samples
+    for first in range(0, num_obs, per_piece):
+        yield first, min(per_piece, num_obs - first), num_samples
 
 
 class ConditionalFlow(nn.Module):
@@ -147,16 +161,19 @@ class ConditionalFlow(nn.Module):
         Returns:
             Tensor ``(len(c) * num_samples, dim_theta)`` on the CPU, observation-major.
         """
-        total = len(c) * num_samples
-        out = torch.empty(total, self.dim_theta, dtype=c.dtype)
-        for lo in range(0, total, chunk):
-            hi = min(lo + chunk, total)
+        out = torch.empty(len(c) * num_samples, self.dim_theta, dtype=c.dtype)
+        lo = 0
+        for first, runs, repeats in _pieces(len(c), num_samples, chunk):
+            rows = runs * repeats
             z = torch.randn(
-                hi - lo, self.flow.dim, generator=generator, device=c.device, dtype=c.dtype
+                rows, self.flow.dim, generator=generator, device=c.device, dtype=c.dtype
             )
-            rows = torch.arange(lo, hi, device=c.device) // num_samples
-            theta, _ = self.flow.inverse(z, c[rows])
-            out[lo:hi] = theta[:, : self.dim_theta].cpu()
+            # The samples of one observation share its condition: it enters each coupling
+            # once per observation rather than once per sample.
+            condition = SharedCondition(c[first : first + runs], repeats)
+            theta, _ = self.flow.inverse(z, condition)
+            out[lo : lo + rows] = theta[:, : self.dim_theta].cpu()
+            lo += rows
         return out
 
     def log_prob(

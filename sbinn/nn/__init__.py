@@ -22,6 +22,7 @@ from sbinn.nn.clamp import soft_clamp
 from sbinn.nn.coupling import AdditiveCoupling, AffineCoupling
 from sbinn.nn.mixing import Permutation, RandomOrthogonalMixing
 from sbinn.nn.network import InvertibleNetwork
+from sbinn.nn.shared_condition import SharedCondition
 from sbinn.nn.subnet import MLP
 
 __all__ = [
@@ -33,5 +34,6 @@ __all__ = [
     "InvertibleNetwork",
     "Permutation",
     "RandomOrthogonalMixing",
+    "SharedCondition",
     "soft_clamp",
 ]

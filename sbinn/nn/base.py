@@ -32,6 +32,7 @@ import torch
 from torch import Tensor
 
 from sbinn._validation import check_nonnegative_int, check_positive_int
+from sbinn.nn.shared_condition import SharedCondition
 
 __all__ = ["InvertibleModule"]
 
@@ -56,7 +57,9 @@ def check_seed(value: object, name: str = "seed") -> int:
 def _shape(value: object) -> str:
     if value is None:
         return "None"
-    return str(tuple(value.shape)) if isinstance(value, Tensor) else type(value).__name__
+    if isinstance(value, Tensor | SharedCondition):
+        return str(tuple(value.shape))
+    return type(value).__name__
 
 
 class InvertibleModule(torch.nn.Module, ABC):
@@ -65,7 +68,8 @@ class InvertibleModule(torch.nn.Module, ABC):
     Subclasses implement :meth:`_forward` and :meth:`_inverse` for inputs that
     were already checked: ``x`` of shape ``(batch, dim)``, and ``c`` of shape
     ``(batch, cond_dim)`` with the dtype of ``x``, or ``None`` when
-    ``cond_dim == 0``.
+    ``cond_dim == 0``. ``c`` may be a :class:`~sbinn.nn.shared_condition.SharedCondition`
+    (one row per group of samples); blocks that cannot use it call its ``dense()``.
 
     Args:
         dim: Number of features the block maps, ``>= 1``.
@@ -118,9 +122,9 @@ class InvertibleModule(torch.nn.Module, ABC):
                 )
             return
         expected = f"({x.shape[0]}, {self.cond_dim})"
-        if not isinstance(c, Tensor):
+        if not isinstance(c, Tensor | SharedCondition):
             raise TypeError(f"{owner} expects c of shape {expected}, got {_shape(c)}")
-        if c.ndim != 2 or c.shape != (x.shape[0], self.cond_dim):
+        if tuple(c.shape) != (x.shape[0], self.cond_dim):
             raise ValueError(
                 f"{owner} expects c of shape {expected} (batch of {name}, cond_dim), "
                 f"got {_shape(c)}"

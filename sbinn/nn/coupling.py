@@ -40,6 +40,7 @@ from torch import Tensor
 
 from sbinn.nn.base import InvertibleModule
 from sbinn.nn.clamp import check_clamp, soft_clamp
+from sbinn.nn.shared_condition import SharedCondition
 from sbinn.nn.subnet import MLP
 
 __all__ = ["AdditiveCoupling", "AffineCoupling"]
@@ -77,8 +78,12 @@ class _Coupling(InvertibleModule):
         return x[:, : self.split], x[:, self.split :]
 
     @staticmethod
-    def _predict(subnet: MLP, h: Tensor, c: Tensor | None) -> Tensor:
-        return subnet(h if c is None else torch.cat([h, c], dim=1))
+    def _predict(subnet: MLP, h: Tensor, c: Tensor | SharedCondition | None) -> Tensor:
+        if c is None:
+            return subnet(h)
+        if isinstance(c, SharedCondition):
+            return subnet.with_shared_condition(h, c)
+        return subnet(torch.cat([h, c], dim=1))
 
 
 class AffineCoupling(_Coupling):

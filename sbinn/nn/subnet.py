@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from sbinn._validation import check_positive_int
 from sbinn.nn.base import check_choice, check_nonnegative_int
+from sbinn.nn.shared_condition import SharedCondition
 
 __all__ = ["ACTIVATIONS", "MLP"]
 
@@ -33,6 +34,9 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "silu": nn.SiLU,
     "tanh": nn.Tanh,
 }
+
+# Activations whose backward pass needs only their output, so they may overwrite their input.
+_IN_PLACE_SAFE = (nn.ReLU, nn.LeakyReLU)
 
 
 class MLP(nn.Module):
@@ -75,8 +79,11 @@ class MLP(nn.Module):
 
         widths = [in_features] + [hidden_features] * num_hidden_layers
         layers: list[nn.Module] = []
+        # In place after a linear layer: its output is fresh, and allocating a new buffer
+        # per activation cost more than the activation itself when sampling (2 MB chunks).
+        make_act = (lambda: act(inplace=True)) if act in _IN_PLACE_SAFE else act
         for width_in, width_out in itertools.pairwise(widths):
-            layers += [nn.Linear(width_in, width_out), act()]
+            layers += [nn.Linear(width_in, width_out), make_act()]
         last = nn.Linear(widths[-1], out_features)
         with torch.no_grad():
             last.weight.zero_()
@@ -86,3 +93,20 @@ class MLP(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """Map ``x`` of shape ``(batch, in_features)`` to ``(batch, out_features)``."""
         return self.layers(x)
+
+    def with_shared_condition(self, h: Tensor, c: SharedCondition) -> Tensor:
+        """``forward(cat([h, c.dense()]))``, with the condition's part of the first layer
+        computed once per run of rows.
+
+        Example:
+            >>> _ = torch.manual_seed(0)
+            >>> mlp = MLP(3, 2, hidden_features=8)
+            >>> _ = torch.nn.init.normal_(mlp.layers[-1].weight)
+            >>> h, c = torch.randn(4, 1), SharedCondition(torch.randn(2, 2), repeats=2)
+            >>> torch.allclose(mlp.with_shared_condition(h, c), mlp(torch.cat([h, c.dense()], 1)))
+            True
+        """
+        first = self.layers[0]
+        split = h.shape[1]
+        pre = c.add_projection(h @ first.weight[:, :split].T, first.weight[:, split:], first.bias)
+        return self.layers[1:](pre)

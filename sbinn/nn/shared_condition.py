@@ -1,0 +1,70 @@
+r"""A condition shared by runs of rows: many samples drawn for one observation.
+
+When a conditional network draws thousands of samples per observation, every sample of one
+observation carries the same condition :math:`c`. The first layer of a coupling subnetwork
+computes :math:`W [h, c] + b = W_h h + (W_c c + b)`; the bracket is the same for all rows of
+a run, so it is computed once per run and broadcast, instead of once per row. With a
+32-wide condition and 2-wide halves that is most of the first layer's work, and the
+``(rows, cond_dim)`` copy of the condition is never made.
+
+Example:
+    >>> c = SharedCondition(torch.tensor([[1.0], [2.0]]), repeats=3)
+    >>> c.dense().flatten().tolist(), c.shape
+    ([1.0, 1.0, 1.0, 2.0, 2.0, 2.0], (6, 1))
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from sbinn._validation import check_positive_int
+
+__all__ = ["SharedCondition"]
+
+
+class SharedCondition:
+    """The condition ``values.repeat_interleave(repeats, dim=0)``, stored once per run.
+
+    Args:
+        values: One condition per run of rows, ``(runs, cond_dim)``.
+        repeats: Rows per run; the batch has ``runs * repeats`` rows, run-major.
+
+    Raises:
+        TypeError: if ``values`` is not a floating-point tensor.
+        ValueError: if ``values`` is not 2-D or ``repeats`` not a positive integer.
+    """
+
+    def __init__(self, values: Tensor, repeats: int) -> None:
+        if not isinstance(values, Tensor) or not values.is_floating_point():
+            given = f"dtype {values.dtype}" if isinstance(values, Tensor) else type(values).__name__
+            raise TypeError(f"values must be a floating-point tensor, got {given}")
+        if values.ndim != 2:
+            raise ValueError(f"values must be (runs, cond_dim), got {tuple(values.shape)}")
+        self.values = values
+        self.repeats = check_positive_int(repeats, "repeats")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(runs * repeats, cond_dim)``, the shape of :meth:`dense`."""
+        return (self.values.shape[0] * self.repeats, self.values.shape[1])
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.values.dtype
+
+    def dense(self) -> Tensor:
+        """The full ``(runs * repeats, cond_dim)`` condition."""
+        return self.values.repeat_interleave(self.repeats, dim=0)
+
+    def add_projection(self, pre: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        """``pre + c @ weight.T + bias`` for every row, the projection computed once per run.
+
+        ``pre`` (``(runs * repeats, out)``, freshly computed) is updated in place.
+        """
+        projected = self.values @ weight.T
+        if bias is not None:
+            projected = projected + bias
+        runs, out = projected.shape
+        pre.view(runs, self.repeats, out).add_(projected[:, None, :])
+        return pre
