@@ -1,9 +1,11 @@
 """Wall time of cINN sampling: 4096 samples for each of 1000 kinematics observations.
 
-The target of issue 4 is at most 10 s on 2 CPU cores with the default network. Training
-quality does not change the cost of a pass, so the network is trained only briefly here.
-The process CPU time is printed next to the wall time: on a machine shared with other
-jobs, CPU time divided by the thread count is the better estimate for idle cores.
+The target of issue 4 is at most 10 s on 2 CPU cores. Training quality does not change the
+cost of a pass, so each network is trained only briefly here. Measured for the network of
+the kinematics benchmark task (``TASK_SETTINGS["kinematics"].cinn``) and for the library
+default, ``CINNConfig()``. The process CPU time is recorded next to the wall time: on a
+machine shared with other jobs, CPU time over the thread count is the better estimate for
+idle cores.
 
 Run by hand on a quiet machine::
 
@@ -14,12 +16,39 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
+import statistics
 import time
+from pathlib import Path
 
 import torch
 
-from sbinn.methods.cinn import CINN, TrainingConfig
+from sbinn.benchmark.tasks import TASK_SETTINGS
+from sbinn.methods.cinn import CINN, CINNConfig, TrainingConfig
 from simulators.kinematics import KinematicsSimulator
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def measure(config: CINNConfig, x, repeats: int) -> dict:
+    cinn = CINN(config, seed=0).fit(
+        simulator=KinematicsSimulator(),
+        num_simulations=5000,
+        training=TrainingConfig(num_epochs=1, progress=False),
+    )
+    wall, cpu = [], []
+    for repeat in range(repeats):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        samples = cinn.sample(x, 4096, seed=repeat)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
+    return {
+        "samples_shape": list(samples.shape),
+        "wall_s": [round(t, 3) for t in wall],
+        "median_wall_s": round(statistics.median(wall), 3),
+        "cpu_s": [round(t, 3) for t in cpu],
+        "config": config.to_json(),
+    }
 
 
 def main() -> None:
@@ -28,33 +57,33 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    simulator = KinematicsSimulator()
-    cinn = CINN(seed=0).fit(
-        simulator=simulator,
-        num_simulations=5000,
-        training=TrainingConfig(num_epochs=1, progress=False),
+    _, x = KinematicsSimulator().sample_joint(1000, seed=1)
+    record = {
+        "threads": args.threads,
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "torch": torch.__version__,
+        "networks": {
+            "kinematics task": measure(TASK_SETTINGS["kinematics"].cinn, x, args.repeats),
+            "library default": measure(CINNConfig(), x, args.repeats),
+        },
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "cinn_sampling_speed.json").write_text(json.dumps(record, indent=2) + "\n")
+    lines = [
+        "| network | blocks × width × hidden layers | median wall [s] | runs [s] |",
+        "|---|---|---|---|",
+    ]
+    for name, entry in record["networks"].items():
+        c = entry["config"]
+        shape = f"{c['num_blocks']} × {c['hidden_features']} × {c['num_hidden_layers']}"
+        runs = ", ".join(f"{t:.2f}" for t in entry["wall_s"])
+        lines.append(f"| {name} | {shape} | {entry['median_wall_s']:.2f} | {runs} |")
+    header = (
+        f"cINN sampling, 1000 kinematics observations × 4096 samples, {args.threads} threads\n\n"
     )
-    _, x = simulator.sample_joint(1000, seed=1)
-    times, cpu_times = [], []
-    for repeat in range(args.repeats):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        samples = cinn.sample(x, 4096, seed=repeat)
-        times.append(time.perf_counter() - start)
-        cpu_times.append(time.process_time() - cpu_start)
-    print(
-        json.dumps(
-            {
-                "samples_shape": list(samples.shape),
-                "wall_s": times,
-                "best_s": min(times),
-                # CPU seconds over all threads: on a busy machine, this over the thread count
-                # is what the wall time would be on idle cores.
-                "cpu_s": cpu_times,
-                "threads": args.threads,
-                "config": cinn.settings()["config"],
-            }
-        )
-    )
+    (RESULTS / "cinn_sampling_speed.md").write_text(header + "\n".join(lines) + "\n")
+    print(header + "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,10 @@
 
 - :mod:`simulators.kinematics`: the articulated arm on a rail (Ardizzone's thesis §4.2.2).
 - :mod:`simulators.gaussian_mixture`: the 8-mode, 4-colour Gaussian mixture (thesis §4.2.1).
+- :mod:`simulators.linear_gaussian`: ``x = Aθ + noise`` under a Gaussian prior, with the
+  exact Gaussian posterior (ground truth for densities and calibration).
+- :mod:`simulators.normal_sets`: sets of 5 to 500 i.i.d. draws from N(μ, σ²) under the
+  conjugate normal-inverse-gamma prior, with the exact posterior (set-valued observations).
 """
 
 __all__: list[str] = []

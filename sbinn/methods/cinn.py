@@ -247,6 +247,7 @@ class CINN:
             self.model,
             log_det_offset=self.theta_scaler.log_abs_det,
             dequantisation=torch.as_tensor(width, dtype=self.dtype) if discrete else None,
+            observation_noise=self.config.observation_noise,
         )
 
     @property

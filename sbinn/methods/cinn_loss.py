@@ -215,6 +215,9 @@ class ConditionalMaximumLikelihood:
             that the loss is in the user's units.
         dequantisation: Width of the uniform noise per standardised parameter (``1 / s_i``
             for discrete parameters, 0 for continuous ones); ``None`` adds none.
+        observation_noise: Standard deviation of Gaussian noise added to the standardised
+            observations of every batch (0: none). See
+            :attr:`~sbinn.methods.cinn_config.CINNConfig.observation_noise`.
     """
 
     def __init__(
@@ -223,16 +226,20 @@ class ConditionalMaximumLikelihood:
         *,
         log_det_offset: float = 0.0,
         dequantisation: Tensor | None = None,
+        observation_noise: float = 0.0,
     ) -> None:
         self.model = model
         self.log_det_offset = log_det_offset
         self.dequantisation = dequantisation
+        self.observation_noise = observation_noise
 
     def __call__(self, batch: tuple[Tensor, ...], *, progress: float) -> tuple[Tensor, dict]:
         theta, x, *mask = batch
         if self.dequantisation is not None:
             width = self.dequantisation.to(theta)
             theta = theta + (torch.rand_like(theta) - 0.5) * width
+        if self.observation_noise:
+            x = x + self.observation_noise * torch.randn_like(x)
         padded = self.model.pad(theta)
         c = self.model.condition(x, *mask)
         log_q = self.model.joint_log_prob(padded, c) + self.log_det_offset

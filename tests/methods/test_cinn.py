@@ -360,6 +360,9 @@ def test_settings_are_checked():
         CINNConfig(discrete_parameters=(-1,))
     with pytest.raises(ValueError, match="must not repeat"):
         CINNConfig(discrete_parameters=(1, 1))
+    for noise in (-0.1, float("nan"), float("inf"), "0.1", True):
+        with pytest.raises(ValueError, match="observation_noise must be a number >= 0"):
+            CINNConfig(observation_noise=noise)
     with pytest.raises(ValueError, match="dtype"):
         CINN(dtype=torch.float16)
     with pytest.raises(ValueError, match=r"discrete_parameters \[2\] are out of range"):

@@ -86,3 +86,25 @@ def test_sets_are_summarised_alike_in_any_grouping():
     grouped = model.condition(x, mask)
     one_by_one = torch.cat([model.conditioner(x[i : i + 1, : sizes[i]]) for i in range(5)])
     torch.testing.assert_close(grouped, one_by_one)
+
+
+def test_observation_noise_is_gaussian_of_the_given_std_and_off_by_default():
+    seen = []
+    model = ConditionalFlow(random_flow(2, 2), torch.nn.Flatten(), dim_theta=2)
+    model.condition = lambda x: seen.append(x) or x
+    theta, x = torch.zeros(4000, 2, dtype=torch.float64), torch.zeros(4000, 2, dtype=torch.float64)
+    ConditionalMaximumLikelihood(model)((theta, x), progress=0)
+    ConditionalMaximumLikelihood(model, observation_noise=0.1)((theta, x), progress=0)
+    assert seen[0].abs().max() == 0
+    assert seen[1].std() == pytest.approx(0.1, rel=0.05) and seen[1].mean().abs() < 0.01
+
+
+def test_sampled_pieces_cover_every_observation_in_order():
+    from sbinn.methods.cinn_loss import _pieces
+
+    for num_obs, num_samples, chunk in [(5, 3, 7), (3, 10, 4), (4, 8, 8), (1, 1, 1)]:
+        rows = []
+        for first, runs, repeats in _pieces(num_obs, num_samples, chunk):
+            assert runs * repeats <= chunk
+            rows += [obs for obs in range(first, first + runs) for _ in range(repeats)]
+        assert rows == [obs for obs in range(num_obs) for _ in range(num_samples)]
