@@ -9,11 +9,12 @@ import pytest
 from sbinn.cli import main
 
 SMALL = ["--num-test", "20", "--num-samples", "30", "--simulations", "3000", "--quiet"]
+ABC = ["--methods", "abc"]
 
 
 def test_benchmark_prints_the_table_and_writes_json(tmp_path, capsys):
     out = tmp_path / "result.json"
-    assert main(["benchmark", "kinematics", *SMALL, "--json", str(out)]) == 0
+    assert main(["benchmark", "kinematics", *SMALL, *ABC, "--json", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "calibration err." in printed and "abc" in printed
     record = json.loads(out.read_text())
@@ -29,6 +30,7 @@ def test_scientific_notation_is_accepted_for_budgets(tmp_path):
                 "benchmark",
                 "kinematics",
                 *SMALL[:4],
+                *ABC,
                 "--simulations",
                 "4e3",
                 "--quiet",
@@ -66,12 +68,18 @@ def test_missing_json_directory_is_reported_before_any_work(tmp_path, capsys):
 
 def test_markdown_table_and_hyphenated_simulator_name(tmp_path, capsys):
     table = tmp_path / "table.md"
-    argv = ["benchmark", "gaussian-mixture", *SMALL, "--markdown", str(table)]
+    argv = ["benchmark", "gaussian-mixture", *SMALL, *ABC, "--markdown", str(table)]
     assert main(argv) == 0
     text = table.read_text()
     assert text.startswith("```text\ngaussian_mixture:") and text.rstrip().endswith("```")
     assert "abc label_fidelity: red inside_fraction=" in text
     assert f"wrote {table}" in capsys.readouterr().out
+
+
+def test_the_default_compares_abc_and_both_invertible_networks():
+    from sbinn.cli import _parser
+
+    assert _parser().parse_args(["benchmark", "kinematics"]).methods == ["abc", "inn", "cinn"]
 
 
 def test_unknown_simulator_lists_the_known_ones(capsys):

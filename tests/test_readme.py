@@ -15,3 +15,5 @@ def test_readme_python_blocks_run():
     for block in blocks:
         exec(compile(block, str(README), "exec"), namespace)
     assert namespace["samples"].shape == (5, 200, 2)
+    assert namespace["amortised"].shape == (5, 200, 2)
+    assert namespace["log_density"].shape == (5,)

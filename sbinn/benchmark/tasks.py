@@ -107,8 +107,11 @@ TASK_SETTINGS: dict[str, TaskSettings] = {
         ),
         # Four variants side by side (10^6 pairs, 9000-18000 steps) all reached a mean
         # re-simulation error of 0.005-0.011; width 128 with batch 1000 and lr 2e-3 -> 1e-5
-        # for 13500 steps had the lowest held-out NLL and re-simulation error.
-        cinn=CINNConfig(hidden_features=128),
+        # for 13500 steps had the lowest held-out NLL and re-simulation error, but its
+        # marginals were off (calibration 2.25%: the posterior is a manifold, and the NLL
+        # kept paying for squeezing across it). Noise of 0.01 standard units on x in
+        # training brought calibration to 0.6% at a mean re-simulation error of 0.008.
+        cinn=CINNConfig(hidden_features=128, observation_noise=0.01),
         cinn_training=TrainingConfig(
             num_epochs=15, batch_size=1000, learning_rate=2e-3, final_learning_rate=1e-5
         ),
