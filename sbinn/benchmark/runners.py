@@ -19,6 +19,7 @@ from sbinn.methods.abc import RejectionABC
 from sbinn.methods.cinn import CINN
 from sbinn.methods.inn import BidirectionalINN, LossWeights
 from sbinn.simulator import Simulator
+from sbinn.train import TrainingConfig
 
 __all__ = ["METHODS", "MethodOutput", "Runner"]
 
@@ -85,26 +86,12 @@ def run_inn(
     task = TASK_SETTINGS[simulator.name]
     config = task.inn if terms is None else replace(task.inn, weights=LossWeights.only(*terms))
     inn = BidirectionalINN(config, seed=seed)
-    inn.fit(
-        simulator=simulator,
-        num_simulations=num_simulations,
-        training=replace(task.training, progress=progress),
+    output = _fit_and_sample(
+        inn, task.training, simulator, x_obs, num_samples, num_simulations, seed, progress
     )
-    samples = inn.sample(x_obs, num_samples, seed=seed + 1)
-    history = inn.history
-    return MethodOutput(
-        samples=samples,
-        time_s=dict(inn.time_s),
-        simulations=inn.num_simulations,
-        settings=inn.settings() | {"training": _training_record(task.training)},
-        details={
-            "epochs": len(history.train_loss),
-            "final_loss_terms": history.components[-1] if history.components else {},
-            "final_validation_loss": history.validation_loss[-1]
-            if history.validation_loss
-            else None,
-        },
-    )
+    components = inn.history.components
+    output.details["final_loss_terms"] = components[-1] if components else {}
+    return output
 
 
 def run_cinn(
@@ -119,26 +106,46 @@ def run_cinn(
     """The conditional INN with the task's settings, trained by maximum likelihood."""
     task = TASK_SETTINGS[simulator.name]
     cinn = CINN(task.cinn, seed=seed)
-    cinn.fit(
+    output = _fit_and_sample(
+        cinn, task.cinn_training, simulator, x_obs, num_samples, num_simulations, seed, progress
+    )
+    output.log_prob = cinn.log_prob
+    # The cINN's loss is the NLL in nats; its records name it so.
+    for stage in ("training", "validation"):
+        output.details[f"final_{stage}_nll"] = output.details.pop(f"final_{stage}_loss")
+    return output
+
+
+def _fit_and_sample(
+    estimator: BidirectionalINN | CINN,
+    training: TrainingConfig,
+    simulator: Simulator,
+    x_obs: np.ndarray,
+    num_samples: int,
+    num_simulations: int,
+    seed: int,
+    progress: bool | None,
+) -> MethodOutput:
+    """Train a network on fresh simulations, sample for ``x_obs``, and keep its record."""
+    estimator.fit(
         simulator=simulator,
         num_simulations=num_simulations,
-        training=replace(task.cinn_training, progress=progress),
+        training=replace(training, progress=progress),
     )
-    samples = cinn.sample(x_obs, num_samples, seed=seed + 1)
-    history = cinn.history
+    samples = estimator.sample(x_obs, num_samples, seed=seed + 1)
+    history = estimator.history
     return MethodOutput(
         samples=samples,
-        time_s=dict(cinn.time_s),
-        simulations=cinn.num_simulations,
-        settings=cinn.settings() | {"training": _training_record(task.cinn_training)},
+        time_s=dict(estimator.time_s),
+        simulations=estimator.num_simulations,
+        settings=estimator.settings() | {"training": _training_record(training)},
         details={
             "epochs": len(history.train_loss),
-            "final_training_nll": history.train_loss[-1],
-            "final_validation_nll": history.validation_loss[-1]
+            "final_training_loss": history.train_loss[-1],
+            "final_validation_loss": history.validation_loss[-1]
             if history.validation_loss
             else None,
         },
-        log_prob=cinn.log_prob,
     )
 
 

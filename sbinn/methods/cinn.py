@@ -38,6 +38,7 @@ import torch
 from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
 from sbinn.io import load_estimator, save_estimator
+from sbinn.methods._estimator import check_data_source, check_float_dtype, configure
 from sbinn.methods.cinn_conditioning import (
     ObservationLayout,
     build_conditioner,
@@ -59,16 +60,11 @@ _CONDITION_CHUNK = 256
 
 def _check_fit_arguments(theta, x, simulator, num_simulations, online, per_epoch) -> int | None:
     """Check how :meth:`CINN.fit` was called; return the simulations per online epoch."""
+    if simulator is None and (online or per_epoch is not None or num_simulations is not None):
+        raise ValueError("online, simulations_per_epoch and num_simulations need simulator=...")
+    check_data_source(theta, x, simulator)
     if simulator is None:
-        if online or per_epoch is not None or num_simulations is not None:
-            raise ValueError("online, simulations_per_epoch and num_simulations need simulator=...")
-        if theta is None or x is None:
-            raise ValueError("fit needs (theta, x) arrays or simulator=... with num_simulations")
         return None
-    if theta is not None or x is not None:
-        raise ValueError("pass either (theta, x) or simulator=..., not both")
-    if not isinstance(simulator, Simulator):
-        raise TypeError(f"simulator must be an sbinn Simulator, got {type(simulator).__name__}")
     num_simulations = check_positive_int(num_simulations, "num_simulations")
     if not online:
         if per_epoch is not None:
@@ -105,17 +101,9 @@ class CINN:
         seed: int = 0,
         **overrides: object,
     ) -> None:
-        unknown = set(overrides) - set(CINNConfig.__dataclass_fields__)
-        if unknown:
-            raise TypeError(
-                f"unknown CINN settings {sorted(unknown)}; "
-                f"expected fields of CINNConfig: {sorted(CINNConfig.__dataclass_fields__)}"
-            )
-        if dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
-        self.config = replace(config or CINNConfig(), **overrides)
+        self.config = configure("CINN", CINNConfig, config, overrides)
         self.device = resolve_device(device)
-        self.dtype = dtype
+        self.dtype = check_float_dtype(dtype)
         self.seed = seed
         self.model: ConditionalFlow | None = None
         self.theta_scaler: Standardizer | None = None

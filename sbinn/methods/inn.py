@@ -30,6 +30,7 @@ import torch
 from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
 from sbinn.io import load_estimator, save_estimator
+from sbinn.methods._estimator import check_data_source, check_float_dtype, configure
 from sbinn.methods.inn_loss import BidirectionalLoss, LossWeights
 from sbinn.mmd import InverseMultiquadratic, kernel_from_config
 from sbinn.nn import InvertibleNetwork
@@ -117,17 +118,9 @@ class BidirectionalINN:
         seed: int = 0,
         **overrides: object,
     ) -> None:
-        unknown = set(overrides) - set(INNConfig.__dataclass_fields__)
-        if unknown:
-            raise TypeError(
-                f"unknown BidirectionalINN settings {sorted(unknown)}; "
-                f"expected fields of INNConfig: {sorted(INNConfig.__dataclass_fields__)}"
-            )
-        if dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
-        self.config = replace(config or INNConfig(), **overrides)
+        self.config = configure("BidirectionalINN", INNConfig, config, overrides)
         self.device = resolve_device(device)
-        self.dtype = dtype
+        self.dtype = check_float_dtype(dtype)
         self.seed = seed
         self.network: InvertibleNetwork | None = None
         self.theta_scaler: Standardizer | None = None
@@ -190,17 +183,12 @@ class BidirectionalINN:
         Returns:
             ``self``, trained; :attr:`history` holds the training record.
         """
+        check_data_source(theta, x, simulator)
         if simulator is not None:
-            if theta is not None or x is not None:
-                raise ValueError("pass either (theta, x) or simulator=..., not both")
-            if not isinstance(simulator, Simulator):
-                raise TypeError(f"simulator must be an sbinn Simulator, got {type(simulator)}")
             num_simulations = check_positive_int(num_simulations, "num_simulations")
             start = time.perf_counter()
             theta, x = simulator.sample_joint(num_simulations, seed=self.seed)
             self.time_s["simulation"] = time.perf_counter() - start
-        elif theta is None or x is None:
-            raise ValueError("fit needs (theta, x) arrays or simulator=... with num_simulations")
         theta = as_2d_float_array(theta, None, "theta")
         x = as_2d_float_array(np.reshape(x, (len(x), -1)), None, "x")
         if len(theta) != len(x):
