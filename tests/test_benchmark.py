@@ -65,23 +65,32 @@ def test_a_figure_for_a_task_without_one_is_refused(tmp_path):
         run_benchmark("kinematics", ["abc"], progress=False, figure=tmp_path / "f.png", **SMALL)
 
 
-def test_learned_methods_and_ablations_run_on_a_tiny_budget(monkeypatch):
+def run_tiny(monkeypatch, simulator: str, methods: list[str]) -> dict:
+    """``run_benchmark`` with one-block, one-epoch networks and a 600-simulation budget."""
     from sbinn.benchmark import tasks
+    from sbinn.methods.cinn_config import CINNConfig
 
+    task = tasks.TASK_SETTINGS[simulator]
     tiny = replace(
-        tasks.TASK_SETTINGS["kinematics"],
-        inn=replace(tasks.TASK_SETTINGS["kinematics"].inn, num_blocks=1, hidden_features=8),
-        training=replace(tasks.TASK_SETTINGS["kinematics"].training, num_epochs=1),
+        task,
+        inn=replace(task.inn, num_blocks=1, hidden_features=8),
+        training=replace(task.training, num_epochs=1),
+        cinn=CINNConfig(num_blocks=1, hidden_features=8, summary_features=4),
+        cinn_training=replace(task.cinn_training, num_epochs=1),
     )
-    monkeypatch.setitem(tasks.TASK_SETTINGS, "kinematics", tiny)
-    result = run_benchmark(
-        "kinematics",
-        ["inn", "inn_yz", "inn_x"],
+    monkeypatch.setitem(tasks.TASK_SETTINGS, simulator, tiny)
+    return run_benchmark(
+        simulator,
+        methods,
         num_test_observations=10,
         num_posterior_samples=20,
         num_simulations=600,
         progress=False,
     )
+
+
+def test_learned_methods_and_ablations_run_on_a_tiny_budget(monkeypatch):
+    result = run_tiny(monkeypatch, "kinematics", ["inn", "inn_yz", "inn_x"])
     assert set(result["methods"]) == {"inn", "inn_yz", "inn_x"}
     assert set(result["methods"]["inn_yz"]["details"]["final_loss_terms"]) == {"y", "z"}
     assert set(result["methods"]["inn_x"]["details"]["final_loss_terms"]) == {"x"}
@@ -89,23 +98,7 @@ def test_learned_methods_and_ablations_run_on_a_tiny_budget(monkeypatch):
 
 
 def test_mixture_ablations_keep_the_padding_terms(monkeypatch):
-    from sbinn.benchmark import tasks
-
-    task = tasks.TASK_SETTINGS["gaussian_mixture"]
-    tiny = replace(
-        task,
-        inn=replace(task.inn, num_blocks=1, hidden_features=8),
-        training=replace(task.training, num_epochs=1),
-    )
-    monkeypatch.setitem(tasks.TASK_SETTINGS, "gaussian_mixture", tiny)
-    result = run_benchmark(
-        "gaussian_mixture",
-        ["inn_yz", "inn_x"],
-        num_test_observations=8,
-        num_posterior_samples=10,
-        num_simulations=600,
-        progress=False,
-    )
+    result = run_tiny(monkeypatch, "gaussian_mixture", ["inn_yz", "inn_x"])
     terms = {
         name: set(entry["details"]["final_loss_terms"]) for name, entry in result["methods"].items()
     }
@@ -135,28 +128,12 @@ def test_invalid_requests_are_rejected(args, kwargs, match):
 
 
 def test_the_cinn_joins_the_table_with_a_heldout_nll(monkeypatch):
-    from sbinn.benchmark import tasks
-    from sbinn.methods.cinn_config import CINNConfig
-
-    task = tasks.TASK_SETTINGS["kinematics"]
-    tiny = replace(
-        task,
-        cinn=CINNConfig(num_blocks=1, hidden_features=8, summary_features=4),
-        cinn_training=replace(task.cinn_training, num_epochs=1),
-    )
-    monkeypatch.setitem(tasks.TASK_SETTINGS, "kinematics", tiny)
-    result = run_benchmark(
-        "kinematics",
-        ["abc", "cinn"],
-        num_test_observations=10,
-        num_posterior_samples=20,
-        num_simulations=600,
-        progress=False,
-    )
+    result = run_tiny(monkeypatch, "kinematics", ["abc", "cinn"])
     cinn = result["methods"]["cinn"]
     assert np.isfinite(cinn["metrics"]["heldout_nll"]["value"])
     assert cinn["settings"]["method"] == "cinn"
     assert cinn["time_s"]["training"] > 0
+    assert {"final_training_nll", "final_validation_nll"} <= set(cinn["details"])
     assert "heldout_nll" not in result["methods"]["abc"]["metrics"]
     table = format_table(result)
     assert "held-out NLL" in table.splitlines()[1]

@@ -87,7 +87,7 @@ def run_inn(
     config = task.inn if terms is None else replace(task.inn, weights=LossWeights.only(*terms))
     inn = BidirectionalINN(config, seed=seed)
     output = _fit_and_sample(
-        inn, task.training, simulator, x_obs, num_samples, num_simulations, seed, progress
+        inn, task.training, simulator, x_obs, num_samples, num_simulations, seed, progress, "loss"
     )
     components = inn.history.components
     output.details["final_loss_terms"] = components[-1] if components else {}
@@ -106,13 +106,19 @@ def run_cinn(
     """The conditional INN with the task's settings, trained by maximum likelihood."""
     task = TASK_SETTINGS[simulator.name]
     cinn = CINN(task.cinn, seed=seed)
+    # The cINN's loss is the NLL in nats; its records name it so.
     output = _fit_and_sample(
-        cinn, task.cinn_training, simulator, x_obs, num_samples, num_simulations, seed, progress
+        cinn,
+        task.cinn_training,
+        simulator,
+        x_obs,
+        num_samples,
+        num_simulations,
+        seed,
+        progress,
+        "nll",
     )
     output.log_prob = cinn.log_prob
-    # The cINN's loss is the NLL in nats; its records name it so.
-    for stage in ("training", "validation"):
-        output.details[f"final_{stage}_nll"] = output.details.pop(f"final_{stage}_loss")
     return output
 
 
@@ -125,8 +131,10 @@ def _fit_and_sample(
     num_simulations: int,
     seed: int,
     progress: bool | None,
+    loss_name: str,
 ) -> MethodOutput:
-    """Train a network on fresh simulations, sample for ``x_obs``, and keep its record."""
+    """Train a network on fresh simulations, sample for ``x_obs``, and keep its record
+    (``final_training_{loss_name}`` and ``final_validation_{loss_name}`` among the details)."""
     estimator.fit(
         simulator=simulator,
         num_simulations=num_simulations,
@@ -141,8 +149,8 @@ def _fit_and_sample(
         settings=estimator.settings() | {"training": _training_record(training)},
         details={
             "epochs": len(history.train_loss),
-            "final_training_loss": history.train_loss[-1],
-            "final_validation_loss": history.validation_loss[-1]
+            f"final_training_{loss_name}": history.train_loss[-1],
+            f"final_validation_{loss_name}": history.validation_loss[-1]
             if history.validation_loss
             else None,
         },

@@ -110,7 +110,8 @@ TASK_SETTINGS: dict[str, TaskSettings] = {
         # for 13500 steps had the lowest held-out NLL and re-simulation error, but its
         # marginals were off (calibration 2.25%: the posterior is a manifold, and the NLL
         # kept paying for squeezing across it). Noise of 0.01 standard units on x in
-        # training brought calibration to 0.6% at a mean re-simulation error of 0.008.
+        # training brought calibration to 0.90% at a mean re-simulation error of 0.0086
+        # (benchmarks/results/kinematics_methods.json).
         cinn=CINNConfig(hidden_features=128, observation_noise=0.01),
         cinn_training=TrainingConfig(
             num_epochs=15, batch_size=1000, learning_rate=2e-3, final_learning_rate=1e-5

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -50,8 +51,9 @@ class CINNConfig:
             observations of every training batch. For a simulator without noise the
             posterior lies on a manifold and has no density; maximum likelihood then keeps
             squeezing across the manifold, at the expense of the distribution along it. A
-            little noise gives the posterior a width the network can reach; the samples'
-            re-simulation error grows by about this much (in standardised units).
+            little noise gives the posterior a width the network can reach, at a cost in
+            sharpness: on kinematics, 0.01 brought calibration from 2.25% to 0.90% and
+            raised the mean re-simulation error from 0.0058 to 0.0086.
     """
 
     num_blocks: int = 6
@@ -71,7 +73,11 @@ class CINNConfig:
 
     def __post_init__(self) -> None:
         noise = self.observation_noise
-        if isinstance(noise, bool) or not isinstance(noise, int | float) or not 0 <= noise < 1e3:
+        if (
+            isinstance(noise, bool)
+            or not isinstance(noise, int | float)
+            or not (math.isfinite(noise) and noise >= 0)
+        ):
             raise ValueError(f"observation_noise must be a number >= 0, got {noise!r}")
         object.__setattr__(self, "observation_noise", float(noise))
         if self.conditioning is not None:

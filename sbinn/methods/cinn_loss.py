@@ -196,7 +196,8 @@ class ConditionalFlow(nn.Module):
         parts = []
         for lo in range(0, len(theta), step):
             rows = theta[lo : lo + step].repeat_interleave(draws, dim=0)
-            cond = c[lo : lo + step].repeat_interleave(draws, dim=0)
+            # The padding draws of one row share its condition, as samples do in `sample`.
+            cond = SharedCondition(c[lo : lo + step], draws)
             noise = torch.randn(
                 len(rows), self.num_pad, generator=generator, device=c.device, dtype=c.dtype
             )
