@@ -57,14 +57,28 @@ class SharedCondition:
         """The full ``(runs * repeats, cond_dim)`` condition."""
         return self.values.repeat_interleave(self.repeats, dim=0)
 
-    def add_projection(self, pre: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-        """``pre + c @ weight.T + bias`` for every row, the projection computed once per run.
+    def linear(self, h: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        """``cat([h, c]) @ weight.T + bias`` for every row, the condition's part computed once
+        per run.
 
-        ``pre`` (``(runs * repeats, out)``, freshly computed) is updated in place.
+        ``weight`` is ``(out, dim_h + cond_dim)``. The per-run term is the starting value of
+        one batched product over runs, so the ``(rows, out)`` result is written in one pass
+        rather than computed and then updated.
+
+        Example:
+            >>> _ = torch.manual_seed(0)
+            >>> c = SharedCondition(torch.randn(2, 3), repeats=4)
+            >>> h, weight, bias = torch.randn(8, 2), torch.randn(5, 5), torch.randn(5)
+            >>> dense = torch.nn.functional.linear(torch.cat([h, c.dense()], 1), weight, bias)
+            >>> torch.allclose(c.linear(h, weight, bias), dense, atol=1e-6)
+            True
         """
-        projected = self.values @ weight.T
+        split = h.shape[1]
+        per_run = self.values @ weight[:, split:].T
         if bias is not None:
-            projected = projected + bias
-        runs, out = projected.shape
-        pre.view(runs, self.repeats, out).add_(projected[:, None, :])
-        return pre
+            per_run = per_run + bias
+        runs, out = per_run.shape
+        own = weight[:, :split].T.expand(runs, split, out)
+        return torch.baddbmm(per_run[:, None, :], h.view(runs, self.repeats, split), own).view(
+            -1, out
+        )

@@ -107,6 +107,4 @@ class MLP(nn.Module):
             True
         """
         first = self.layers[0]
-        split = h.shape[1]
-        pre = c.add_projection(h @ first.weight[:, :split].T, first.weight[:, split:], first.bias)
-        return self.layers[1:](pre)
+        return self.layers[1:](c.linear(h, first.weight, first.bias))
