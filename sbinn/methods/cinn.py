@@ -54,9 +54,9 @@ from sbinn.train import TrainingConfig, TrainingHistory, resolve_device, train
 __all__ = ["CINN", "CINNConfig", "TrainingConfig"]
 
 # Rows per inverse pass: small enough for the CPU caches, large enough for a GPU to be busy.
-# With the default network on 2 pinned Xeon cores, 16k rows took 6.0 s for 1000 x 4096
-# samples, 8k 6.1 s, 32k 10.9 s (docs/architecture.md).
-_SAMPLING_CHUNK = {"cpu": 16_384, "cuda": 262_144}
+# On this project's 2-core AMD machines 8k rows beat 4k, 12k and 16k (16k was twice as
+# slow); on 2 cores of a Xeon with a larger cache 16k was slightly faster.
+_SAMPLING_CHUNK = {"cpu": 8192, "cuda": 262_144}
 _CONDITION_CHUNK = 256
 
 
