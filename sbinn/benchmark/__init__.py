@@ -23,12 +23,12 @@ Example:
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from sbinn._environment import package_versions
 from sbinn._validation import check_positive_int
 from sbinn.benchmark.runners import METHODS, MethodOutput
 from sbinn.benchmark.tasks import SIMULATORS, TASK_SETTINGS
@@ -86,7 +86,7 @@ def run_benchmark(
         "num_posterior_samples": num_posterior_samples,
         "seed": seed,
         "simulator_settings": sim.settings(),
-        "environment": _environment(),
+        "environment": package_versions(),
         "methods": {},
     }
     kept_samples: dict[str, np.ndarray] = {}
@@ -130,17 +130,6 @@ def _score(sim, samples, theta_true, x_obs, *, seed: int) -> dict:
         "calibration_error": calibration,
         "resimulation_error_mean": resim_mean,
         "resimulation_error_median": resim_median,
-    }
-
-
-def _environment() -> dict:
-    import sbinn
-
-    return {
-        "sbinn": sbinn.__version__,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "machine": platform.machine(),
     }
 
 

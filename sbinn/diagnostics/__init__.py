@@ -19,27 +19,51 @@ Example:
 from __future__ import annotations
 
 from sbinn.diagnostics.bootstrap import bootstrap_interval, bootstrap_replicates
+from sbinn.diagnostics.c2st import c2st, c2st_per_observation
 from sbinn.diagnostics.calibration import (
     calibration_curve,
     calibration_error,
     posterior_cdf_values,
 )
+from sbinn.diagnostics.contraction import (
+    posterior_contraction,
+    posterior_z_scores,
+    z_score_and_contraction,
+)
+from sbinn.diagnostics.coverage import expected_coverage
 from sbinn.diagnostics.likelihood import heldout_nll
+from sbinn.diagnostics.misspecification import PriorPredictiveCheck, flagged_fraction
 from sbinn.diagnostics.point_estimates import map_estimate, posterior_mean, rmse
 from sbinn.diagnostics.resimulation import resimulation_distances, resimulation_error
 from sbinn.diagnostics.result import MetricResult
+from sbinn.diagnostics.sample_mmd import posterior_mmd
+from sbinn.diagnostics.sbc import sbc_ecdf_band, sbc_ranks, sbc_uniformity
+from sbinn.diagnostics.tarp import tarp
 
 __all__ = [
     "MetricResult",
+    "PriorPredictiveCheck",
     "bootstrap_interval",
     "bootstrap_replicates",
+    "c2st",
+    "c2st_per_observation",
     "calibration_curve",
     "calibration_error",
+    "expected_coverage",
+    "flagged_fraction",
     "heldout_nll",
     "map_estimate",
     "posterior_cdf_values",
+    "posterior_contraction",
     "posterior_mean",
+    "posterior_mmd",
+    "posterior_z_scores",
     "resimulation_distances",
     "resimulation_error",
     "rmse",
+    "sbc_ecdf_band",
+    "sbc_ranks",
+    "sbc_uniformity",
+    "tarp",
+    "z_score_and_contraction",
 ]
