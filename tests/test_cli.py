@@ -79,7 +79,36 @@ def test_markdown_table_and_hyphenated_simulator_name(tmp_path, capsys):
 def test_the_default_compares_abc_and_both_invertible_networks():
     from sbinn.cli import _parser
 
-    assert _parser().parse_args(["benchmark", "kinematics"]).methods == ["abc", "inn", "cinn"]
+    assert _parser().parse_args(["benchmark", "kinematics"]).methods == [["abc", "inn", "cinn"]]
+
+
+def test_methods_may_be_separated_by_commas_or_spaces():
+    from sbinn.cli import _parser
+
+    args = _parser().parse_args(["benchmark", "kinematics", "--methods", "inn,cinn", "abc"])
+    assert args.methods == [["inn", "cinn"], ["abc"]]
+
+
+def test_an_unknown_method_in_a_comma_list_is_named(capsys):
+    with pytest.raises(SystemExit):
+        main(["benchmark", "kinematics", "--methods", "abc,magic"])
+    assert "unknown method magic; expected from abc" in capsys.readouterr().err
+
+
+def test_report_writes_html_and_json_next_to_it(tmp_path, capsys):
+    report = tmp_path / "report.html"
+    assert main(["benchmark", "kinematics", *SMALL, *ABC, "--report", str(report)]) == 0
+    numbers = json.loads(report.with_suffix(".json").read_text())
+    assert numbers["methods"]["abc"]["simulations"] == 3000
+    assert "calibration_error" in numbers["methods"]["abc"]["metrics"]
+    assert report.read_text().startswith("<!DOCTYPE html>")
+    printed = capsys.readouterr().out
+    assert f"wrote {report}" in printed and f"wrote {report.with_suffix('.json')}" in printed
+
+
+def test_a_report_path_that_is_not_html_is_refused_before_any_work(tmp_path, capsys):
+    assert main(["benchmark", "kinematics", *SMALL, "--report", str(tmp_path / "r.pdf")]) == 2
+    assert "--report needs an .html path" in capsys.readouterr().err
 
 
 def test_unknown_simulator_lists_the_known_ones(capsys):

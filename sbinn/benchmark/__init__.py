@@ -54,6 +54,7 @@ def run_benchmark(
     seed: int = 0,
     progress: bool | None = None,
     figure: str | Path | None = None,
+    report: str | Path | None = None,
 ) -> dict:
     """Run ``methods`` on ``simulator`` and return the benchmark record.
 
@@ -66,6 +67,8 @@ def run_benchmark(
         seed: Root seed; test data and every method derive their seeds from it.
         progress: Progress bars; None shows them only on a terminal.
         figure: PNG path for the task's figure, where the task has one.
+        report: HTML path of the calibration report (:class:`sbinn.report.CalibrationReport`);
+            its numbers go to the same path with ``.json``.
     """
     if simulator not in SIMULATORS:
         raise ValueError(f"unknown simulator {simulator!r}; expected one of {sorted(SIMULATORS)}")
@@ -90,6 +93,7 @@ def run_benchmark(
         "methods": {},
     }
     kept_samples: dict[str, np.ndarray] = {}
+    kept_metrics: dict[str, dict] = {}
     for index, name in enumerate(methods):
         runner, default_budget = METHODS[name]
         budget = num_simulations or default_budget(simulator)
@@ -106,8 +110,8 @@ def run_benchmark(
             metrics["heldout_nll"] = heldout_nll(
                 output.log_prob(theta_true, x_obs), seed=int(seeds[1])
             )
-        if figure is not None:
-            kept_samples[name] = output.samples
+        if figure is not None or report is not None:
+            kept_samples[name], kept_metrics[name] = output.samples, metrics
         record["methods"][name] = {
             "metrics": {key: result.to_json() for key, result in metrics.items()},
             "time_s": {key: round(value, 4) for key, value in output.time_s.items()},
@@ -120,7 +124,31 @@ def run_benchmark(
     if figure is not None:
         task.figure(sim, x_obs, kept_samples, Path(figure))
         record["figure"] = str(figure)
+    if report is not None:
+        _write_report(record, sim, theta_true, x_obs, kept_samples, kept_metrics, Path(report))
     return record
+
+
+def _write_report(record, sim, theta_true, x_obs, samples, metrics, path: Path) -> None:
+    from sbinn.report.calibration_report import CalibrationReport
+
+    info_keys = ("time_s", "simulations", "settings", "details", "task_metrics", "stability")
+    context = {key: record[key] for key in ("simulator", "seed", "simulator_settings")}
+    CalibrationReport(
+        samples,
+        theta_true,
+        x_obs=x_obs,
+        simulator=sim,
+        title=f"sbinn benchmark: {record['simulator']}",
+        method_info={
+            name: {key: entry[key] for key in info_keys if key in entry}
+            for name, entry in record["methods"].items()
+        },
+        metrics=metrics,
+        context=context | {"num_test_observations": record["num_test_observations"]},
+        seed=record["seed"],
+    ).write(path)
+    record["report"] = str(path)
 
 
 def _score(sim, samples, theta_true, x_obs, *, seed: int) -> dict:
