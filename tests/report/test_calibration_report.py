@@ -104,3 +104,13 @@ def test_the_report_renders_in_headless_chromium_without_console_errors(report, 
     check = re.search(r'id="image-check"[^>]*data-rendered="(\d+)" data-total="(\d+)"', run.stdout)
     assert check is not None, "the page's image check did not run"
     assert int(check[1]) == int(check[2]) == 8
+
+
+def test_observations_unlike_the_simulations_are_shown_in_red(report):
+    assert 'class="flag"' not in report._observation_section().parts[0]
+    theta, _, samples = gaussian_posteriors(num_obs=60, num_samples=80)
+    shifted = CalibrationReport(
+        samples, theta, x_obs=2 * theta + 20.0, simulator=doubling_simulator()
+    )
+    assert shifted.misspecification.value == 1.0
+    assert shifted._observation_section().parts[0].startswith('<p class="flag">60 of 60')
