@@ -228,8 +228,11 @@ class CalibrationReport:
         if self.simulator is not None:
             accuracy.append(
                 figure_html(
-                    plot_resimulation_errors(samples, self.x_obs, self.simulator, seed=self.seed),
-                    "Re-simulation errors ‖s(θ) − x*‖ of posterior samples.",
+                    plot_resimulation_errors(
+                        samples, self.x_obs, self.simulator, log_scale=True, seed=self.seed
+                    ),
+                    "Re-simulation errors ‖s(θ) − x*‖ of posterior samples (log scale: "
+                    "errors span decades, and the tail is where methods differ).",
                 )
             )
         posteriors = [
