@@ -6,6 +6,8 @@
   exact Gaussian posterior (ground truth for densities and calibration).
 - :mod:`simulators.normal_sets`: sets of 5 to 500 i.i.d. draws from N(μ, σ²) under the
   conjugate normal-inverse-gamma prior, with the exact posterior (set-valued observations).
+- :mod:`simulators.tissue`: multispectral camera bands of three-layer tissue by
+  adding-doubling (Wirkert et al. 2016; thesis §4.2.3), in progress.
 """
 
 __all__: list[str] = []
