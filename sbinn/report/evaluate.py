@@ -6,6 +6,7 @@ re-simulation errors need the observations and the simulator; C2ST and MMD need 
 samples of the true posterior (an analytic posterior, or a trusted long run).
 
 Example:
+    >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> theta = rng.normal(size=(200, 2))
     >>> samples = theta[:, None, :] + rng.normal(size=(200, 100, 2))
@@ -17,8 +18,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-
-import numpy as np  # noqa: F401  (used by the doctest)
 
 from sbinn.diagnostics import (
     MetricResult,
