@@ -44,7 +44,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sbinn._validation import as_2d_float_array, as_samples_array, resolve_parameter_names, to_numpy
+from sbinn._validation import resolve_parameter_names, to_numpy
 from sbinn.diagnostics.bootstrap import (
     DEFAULT_CONFIDENCE,
     DEFAULT_NUM_RESAMPLES,
@@ -52,7 +52,7 @@ from sbinn.diagnostics.bootstrap import (
     describe_interval,
     interval_around,
 )
-from sbinn.diagnostics.result import MetricResult
+from sbinn.diagnostics.result import MetricResult, check_samples_and_truth
 from sbinn.simulator import SeedLike
 
 __all__ = ["calibration_curve", "calibration_error", "default_alphas", "posterior_cdf_values"]
@@ -83,17 +83,6 @@ def _check_alphas(alphas: object) -> np.ndarray:
     return alphas
 
 
-def _check_pair(samples: object, theta_true: object) -> tuple[np.ndarray, np.ndarray]:
-    samples = as_samples_array(samples)
-    theta_true = as_2d_float_array(theta_true, samples.shape[2], "theta_true")
-    if theta_true.shape[0] != samples.shape[0]:
-        raise ValueError(
-            f"theta_true must have one row per observation in samples, i.e. shape "
-            f"({samples.shape[0]}, {samples.shape[2]}), got shape {theta_true.shape}"
-        )
-    return samples, theta_true
-
-
 def posterior_cdf_values(samples: object, theta_true: object) -> np.ndarray:
     """Mid-rank posterior CDF value ``u`` of each true parameter among its samples.
 
@@ -113,7 +102,7 @@ def posterior_cdf_values(samples: object, theta_true: object) -> np.ndarray:
         >>> posterior_cdf_values(samples, [[1.5]]).tolist()
         [[0.625]]
     """
-    return _cdf_values(*_check_pair(samples, theta_true))
+    return _cdf_values(*check_samples_and_truth(samples, theta_true))
 
 
 def _cdf_values(samples: np.ndarray, theta_true: np.ndarray) -> np.ndarray:
@@ -198,7 +187,7 @@ def calibration_error(
         (True, ['mu'])
     """
     alphas = _check_alphas(alphas)
-    samples, theta_true = _check_pair(samples, theta_true)
+    samples, theta_true = check_samples_and_truth(samples, theta_true)
     n_obs, num_samples, dim = samples.shape
     cdf_values = _cdf_values(samples, theta_true)
     names = resolve_parameter_names(parameter_names, dim)

@@ -45,8 +45,7 @@ from sbinn.diagnostics.bootstrap import (
     describe_interval,
     interval_around,
 )
-from sbinn.diagnostics.calibration import _check_pair
-from sbinn.diagnostics.result import MetricResult
+from sbinn.diagnostics.result import MetricResult, check_samples_and_truth
 from sbinn.simulator import SeedLike
 
 __all__ = ["posterior_contraction", "posterior_z_scores", "z_score_and_contraction"]
@@ -101,7 +100,7 @@ def posterior_z_scores(samples: object, theta_true: object) -> np.ndarray:
         >>> posterior_z_scores(samples, [[2.0 - np.sqrt(2)]]).round(6).tolist()
         [[1.0]]
     """
-    return _z_scores(*_check_pair(samples, theta_true))
+    return _z_scores(*check_samples_and_truth(samples, theta_true))
 
 
 def _z_scores(samples: np.ndarray, theta_true: np.ndarray) -> np.ndarray:
@@ -172,7 +171,7 @@ def z_score_and_contraction(
         >>> bool(abs(z.value - 1) < 0.1), bool(abs(c.value) < 0.1), z.name, c.name
         (True, True, 'rms_z_score', 'mean_contraction')
     """
-    samples, theta_true = _check_pair(samples, theta_true)
+    samples, theta_true = check_samples_and_truth(samples, theta_true)
     n_obs, num_samples, dim = samples.shape
     names = resolve_parameter_names(parameter_names, dim)
     z = _z_scores(samples, theta_true)

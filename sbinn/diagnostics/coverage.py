@@ -58,8 +58,8 @@ from sbinn.diagnostics.bootstrap import (
     interval_around,
     percentile_interval,
 )
-from sbinn.diagnostics.calibration import _check_pair, default_alphas
-from sbinn.diagnostics.result import MetricResult
+from sbinn.diagnostics.calibration import default_alphas
+from sbinn.diagnostics.result import MetricResult, check_samples_and_truth
 from sbinn.simulator import SeedLike
 
 __all__ = ["expected_coverage"]
@@ -188,7 +188,7 @@ def expected_coverage(
         (True, 99)
     """
     levels = _check_levels(levels)
-    samples, theta_true = _check_pair(samples, theta_true)
+    samples, theta_true = check_samples_and_truth(samples, theta_true)
     n_obs, num_samples, dim = samples.shape
     names = resolve_parameter_names(parameter_names, dim)
     inside = (_mahalanobis_cdf_values(samples, theta_true)[:, None] <= levels).astype(np.float64)

@@ -20,7 +20,36 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["MetricResult"]
+from sbinn._validation import as_2d_float_array, as_samples_array
+
+__all__ = ["MetricResult", "check_samples_and_truth"]
+
+
+def check_samples_and_truth(
+    samples: object, theta_true: object, *, label: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior samples ``(n_obs, num_samples, dim)`` and one true parameter row per
+    observation, as float arrays, or an error saying which shape was expected.
+
+    Args:
+        samples: Posterior samples.
+        theta_true: True parameters.
+        label: Method name, for messages about one of several methods' samples.
+
+    Example:
+        >>> samples, theta = check_samples_and_truth(np.zeros((2, 3, 1)), [[0.0], [1.0]])
+        >>> samples.shape, theta.shape
+        ((2, 3, 1), (2, 1))
+    """
+    samples = as_samples_array(samples)
+    theta_true = as_2d_float_array(theta_true, samples.shape[2], "theta_true")
+    if theta_true.shape[0] != samples.shape[0]:
+        whose = "samples" if label is None else f"samples[{label!r}]"
+        raise ValueError(
+            f"theta_true must have one row per observation in {whose}, i.e. shape "
+            f"({samples.shape[0]}, {samples.shape[2]}), got shape {theta_true.shape}"
+        )
+    return samples, theta_true
 
 
 def _json_float(value: float) -> float | None:

@@ -52,8 +52,7 @@ from sbinn._validation import (
     resolve_parameter_names,
 )
 from sbinn.diagnostics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_NUM_RESAMPLES
-from sbinn.diagnostics.calibration import _check_pair
-from sbinn.diagnostics.result import MetricResult
+from sbinn.diagnostics.result import MetricResult, check_samples_and_truth
 from sbinn.simulator import SeedLike, as_generator
 
 __all__ = ["sbc_ecdf_band", "sbc_ranks", "sbc_uniformity"]
@@ -89,7 +88,7 @@ def sbc_ranks(samples: object, theta_true: object, *, seed: SeedLike = 0) -> np.
         >>> int(sbc_ranks(samples, [[1.0]], seed=3)[0, 0]) in (1, 2, 3)
         True
     """
-    samples, theta_true = _check_pair(samples, theta_true)
+    samples, theta_true = check_samples_and_truth(samples, theta_true)
     return _ranks(samples, theta_true, as_generator(seed))
 
 
@@ -254,7 +253,7 @@ def sbc_uniformity(
         >>> bool(result.value > 0.01), result.details["ecdf_band_outside"]
         (True, False)
     """
-    samples, theta_true = _check_pair(samples, theta_true)
+    samples, theta_true = check_samples_and_truth(samples, theta_true)
     n_obs, num_samples, dim = samples.shape
     names = resolve_parameter_names(parameter_names, dim)
     check_positive_int(num_resamples, "num_resamples")

@@ -43,9 +43,8 @@ import numpy as np
 
 from sbinn._validation import as_2d_float_array
 from sbinn.diagnostics.bootstrap import DEFAULT_CONFIDENCE, DEFAULT_NUM_RESAMPLES
-from sbinn.diagnostics.calibration import _check_pair
 from sbinn.diagnostics.coverage import _check_levels, _coverage_result, _distance_cdf_values
-from sbinn.diagnostics.result import MetricResult
+from sbinn.diagnostics.result import MetricResult, check_samples_and_truth
 from sbinn.simulator import SeedLike, as_generator
 
 __all__ = ["tarp"]
@@ -111,7 +110,7 @@ def tarp(
         True
     """
     levels = _check_levels(levels)
-    samples, theta_true = _check_pair(samples, theta_true)
+    samples, theta_true = check_samples_and_truth(samples, theta_true)
     n_obs, num_samples, dim = samples.shape
     rng = as_generator(seed)
     centre = samples.mean(axis=(0, 1))

@@ -23,6 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sbinn._validation import as_2d_float_array, as_samples_array, to_numpy
+from sbinn.diagnostics.result import check_samples_and_truth
 
 __all__ = [
     "PRIOR_COLOR",
@@ -94,15 +95,7 @@ def check_theta_true(
     theta_true: object, samples: np.ndarray, label: str | None = None
 ) -> np.ndarray:
     """Return ``theta_true`` as ``(n_obs, dim_theta)``, one row per observation of ``samples``."""
-    n_obs, _, dim = samples.shape
-    theta = as_2d_float_array(theta_true, dim, "theta_true")
-    if theta.shape[0] != n_obs:
-        whose = "samples" if label is None else f"samples[{label!r}]"
-        raise ValueError(
-            f"theta_true must have one row per observation in {whose}, i.e. shape "
-            f"({n_obs}, {dim}), got shape {theta.shape}"
-        )
-    return theta
+    return check_samples_and_truth(samples, theta_true, label=label)[1]
 
 
 def one_observation(
