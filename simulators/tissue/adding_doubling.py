@@ -70,13 +70,43 @@ Operators = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """``(R, R', T, T')`` of a layer or stack; primes are for light arriving from below."""
 
 
-def _add(top: Operators, bottom: Operators) -> Operators:
+Interface = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Diagonals ``(m, k)`` of ``(R, R', T)`` of a Fresnel interface; ``T' = T``."""
+
+
+def _add_layer(top: Operators, r: np.ndarray, t: np.ndarray) -> Operators:
+    """``top`` above a symmetric layer ``(R, R, T, T)``, with one inverse.
+
+    The upward flux between the two needs :math:`(I - R R_1')^{-1}`, which is
+    :math:`I + R (I - R_1' R)^{-1} R_1'`: the inverse the downward flux needs.
+    """
     r1, r1b, t1, t1b = top
-    r2, r2b, t2, t2b = bottom
+    between = np.linalg.inv(np.eye(r.shape[-1]) - r1b @ r)
+    down = between @ t1  # downward flux between the two, per input from above
+    up = t + r @ (between @ (r1b @ t))  # upward flux between the two, per input from below
+    return r1 + t1b @ (r @ down), r + t @ (r1b @ up), t @ down, t1b @ up
+
+
+def _add_interface(top: Operators, interface: Interface) -> Operators:
+    """``top`` above an interface; its diagonal matrices act by scaling rows or columns."""
+    r1, r1b, t1, t1b = top
+    r2, r2b, t2 = interface
+    between = np.linalg.inv(np.eye(r1.shape[-1]) - r1b * r2[:, None, :])
+    down = between @ t1
+    up = (np.eye(r1.shape[-1]) + r2[:, :, None] * (between @ r1b)) * t2[:, None, :]
+    r12 = r1 + (t1b * r2[:, None, :]) @ down
+    r12b = _diag(r2b) + t2[:, :, None] * (r1b @ up)
+    return r12, r12b, t2[:, :, None] * down, t1b @ up
+
+
+def _beam_through_interface(top: Operators, interface: Interface) -> tuple[np.ndarray, np.ndarray]:
+    """Reflectance and transmittance ``(m, k)`` of ``top`` above ``interface`` for light
+    arriving from above in bin 0 alone, by one solve with a single right-hand side."""
+    r1, r1b, t1, t1b = top
+    r2, _, t2 = interface
     eye = np.eye(r1.shape[-1])
-    down = np.linalg.inv(eye - r1b @ r2) @ t1  # downward flux between the two, per input
-    up = np.linalg.inv(eye - r2 @ r1b) @ t2b  # upward flux between the two, per input
-    return r1 + t1b @ r2 @ down, r2b + t2 @ r1b @ up, t2 @ down, t1b @ up
+    down = np.linalg.solve(eye - r1b * r2[:, None, :], t1[:, :, :1])[:, :, 0]
+    return r1[:, :, 0] + np.einsum("mij,mj->mi", t1b * r2[:, None, :], down), t2 * down
 
 
 def _interface(
@@ -84,7 +114,7 @@ def _interface(
     n_lower: np.ndarray,
     upper: tuple[np.ndarray, np.ndarray],
     lower: tuple[np.ndarray, np.ndarray],
-) -> Operators:
+) -> Interface:
     (mu_u, present_u), (mu_l, present_l) = upper, lower
     both = present_u & present_l
     r = np.where(
@@ -97,8 +127,7 @@ def _interface(
     # A bin that exists on one side only is totally reflected back into it.
     r_down = np.where(both, r, present_u.astype(float))
     r_up = np.where(both, r, present_l.astype(float))
-    t = np.where(both, 1.0 - r, 0.0)
-    return _diag(r_down), _diag(r_up), _diag(t), _diag(t)
+    return r_down, r_up, np.where(both, 1.0 - r, 0.0)
 
 
 def _diag(values: np.ndarray) -> np.ndarray:
@@ -153,16 +182,19 @@ def _solve_chunk(
     r, t = r.reshape(num_layers, m, *r.shape[1:]), t.reshape(num_layers, m, *t.shape[1:])
 
     indices = [np.ones(m), *n.T, n_below]
-    stack = _interface(indices[0], indices[1], media[0], media[1])
+    r_down, r_up, t_in = _interface(indices[0], indices[1], media[0], media[1])
+    stack = _diag(r_down), _diag(r_up), _diag(t_in), _diag(t_in)
     for layer in range(num_layers):
-        stack = _add(stack, (r[layer], r[layer], t[layer], t[layer]))
+        stack = _add_layer(stack, r[layer], t[layer])
         below = _interface(
             indices[layer + 1], indices[layer + 2], media[layer + 1], media[layer + 2]
         )
-        stack = _add(stack, below)
+        if layer < num_layers - 1:
+            stack = _add_interface(stack, below)
     # Bin 0 is normal incidence, where the collimated beam enters.
-    total_r = np.einsum("mi,mi->m", stack[0][:, :, 0], media[0][1])
-    total_t = np.einsum("mi,mi->m", stack[2][:, :, 0], media[-1][1])
+    beam_r, beam_t = _beam_through_interface(stack, below)
+    total_r = np.einsum("mi,mi->m", beam_r, media[0][1])
+    total_t = np.einsum("mi,mi->m", beam_t, media[-1][1])
     specular = ((n[:, 0] - 1.0) / (n[:, 0] + 1.0)) ** 2
     return SlabOptics(total_r - specular, total_t, specular)
 

@@ -100,26 +100,36 @@ def _diamond_start(
 ) -> tuple[np.ndarray, np.ndarray]:
     half = (tau / 2.0)[:, None, None]
     eye = np.eye(a_matrix.shape[-1])
-    plus = eye + half * a_matrix
-    c = np.linalg.solve(plus, half * b_matrix)
-    d = np.linalg.solve(plus, eye - half * a_matrix)
+    # (I + hA)^-1 (I - hA) = 2 (I + hA)^-1 - I: one inverse serves both C and D.
+    plus_inverse = np.linalg.inv(eye + half * a_matrix)
+    c = plus_inverse @ (half * b_matrix)
     cc = c @ c
-    t = np.linalg.solve(eye - cc, d + cc)
+    t = np.linalg.solve(eye - cc, 2.0 * plus_inverse - eye + cc)
     return c @ (eye + t), t
 
 
 def doubling(r: np.ndarray, t: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Double each symmetric layer ``steps[i]`` times; ``r``, ``t`` are ``(m, k, k)``."""
-    r, t = r.copy(), t.copy()
+    """Double each symmetric layer ``steps[i]`` times; ``r``, ``t`` are ``(m, k, k)``.
+
+    With :math:`Y = (I - R^2)^{-1} T`, and since :math:`R` commutes with
+    :math:`(I - R^2)^{-1}`, a step is :math:`T_2 = TY` and :math:`R_2 = R + TRY`: one solve
+    and three matrix products.
+    """
+    order = np.argsort(-steps, kind="stable")
+    # Layers sorted by decreasing steps: those still doubling are a leading slice, a view.
+    r, t = r[order], t[order]
+    counts = np.sort(steps)[::-1]
     eye = np.eye(r.shape[-1])
-    for step in range(int(steps.max(initial=0))):
-        rows = np.flatnonzero(steps > step)
-        rr, tt = r[rows], t[rows]
-        # An explicit inverse is cheaper than a solve for stacks of small matrices.
-        q = tt @ np.linalg.inv(eye - rr @ rr)
-        r[rows] = rr + q @ rr @ tt
-        t[rows] = q @ tt
-    return r, t
+    for step in range(int(counts.max(initial=0))):
+        rows = int(np.count_nonzero(counts > step))
+        rr, tt = r[:rows], t[:rows]
+        y = np.linalg.solve(eye - rr @ rr, tt)
+        products = np.stack([tt @ rr, tt]) @ y
+        r[:rows] += products[0]
+        t[:rows] = products[1]
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(order.size)
+    return r[inverse], t[inverse]
 
 
 def layer_matrices(
@@ -148,12 +158,54 @@ def layer_matrices(
     """
     g = np.zeros_like(tau) if g is None else g
     albedo, tau = delta_m(albedo, tau, g, grid.order)
+    m, k = mu.shape
+    # Bins are sorted by u = s**2, so the bins present in a layer are a prefix of them; the
+    # matrices are solved on that prefix alone, which for the shallower bands of a stack of
+    # several indices is much smaller (solves cost ~ k**3).
+    size = present.sum(axis=1)
+    size[np.any(present != (np.arange(k) < size[:, None]), axis=1)] = k
+    r, t = np.zeros((m, k, k)), np.zeros((m, k, k))
+    for p in np.unique(size[size > 0]):
+        rows = np.flatnonzero(size == p)
+        r[rows, :p, :p], t[rows, :p, :p] = _homogeneous(
+            grid.weight[rows, :p],
+            mu[rows, :p],
+            present[rows, :p],
+            n[rows],
+            tau[rows],
+            albedo[rows],
+            g[rows],
+            grid.order,
+        )
+    return r, t
+
+
+def _homogeneous(
+    weight: np.ndarray,
+    mu: np.ndarray,
+    present: np.ndarray,
+    n: np.ndarray,
+    tau: np.ndarray,
+    albedo: np.ndarray,
+    g: np.ndarray,
+    order: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`layer_matrices` after delta-M scaling, on the bins given."""
     inv_mu = np.divide(1.0, mu, out=np.zeros_like(mu), where=present)
-    mu_weight = grid.weight * inv_mu / (2.0 * n[:, None] ** 2)
-    h_same, h_opposite = redistribution(g, mu, mu_weight, grid.order)
+    mu_weight = weight * inv_mu / (2.0 * n[:, None] ** 2)
+    # The phase function does not depend on absorption or thickness: across wavelengths
+    # most layers share it.
+    key = np.concatenate([g[:, None], mu, mu_weight], axis=1)
+    unique, index = np.unique(key, axis=0, return_inverse=True)
+    k = mu.shape[1]
+    h_same, h_opposite = redistribution(
+        unique[:, 0], unique[:, 1 : k + 1], unique[:, k + 1 :], order
+    )
+    index = index.reshape(-1)
+    h_same, h_opposite = h_same[index], h_opposite[index]
     # Scattering from bin j into bin i per unit optical depth, in the flux basis.
     gain = (albedo[:, None] * mu_weight)[:, :, None] * (inv_mu / 2.0)[:, None, :]
-    a_matrix = inv_mu[:, :, None] * np.eye(mu.shape[1]) - gain * h_same
+    a_matrix = inv_mu[:, :, None] * np.eye(k) - gain * h_same
     b_matrix = gain * h_opposite
     steps = np.ceil(np.log2(np.maximum(tau, START_THICKNESS) / START_THICKNESS)).astype(int)
     r, t = _diamond_start(a_matrix, b_matrix, tau / 2.0**steps)
