@@ -83,37 +83,36 @@ def evaluate_posteriors(
     skip = {name: set(names) for name, names in (skip or {}).items()}
     names = parameter_names
     results: dict[str, dict[str, MetricResult]] = {}
-    for method, method_samples in methods.items():
+    for method, s in methods.items():
         done = skip.get(method, set())
-        found: dict[str, MetricResult] = {}
 
-        def add(result: MetricResult, found: dict = found, done: set = done) -> None:
-            if result.name not in done:
-                found[result.name] = result
+        def wanted(*metrics: str, done: set = done) -> bool:
+            return not set(metrics) <= done
 
-        if "calibration_error" not in done:
-            add(calibration_error(method_samples, theta_true, parameter_names=names, seed=seed))
-        add(sbc_uniformity(method_samples, theta_true, parameter_names=names, seed=seed))
-        add(expected_coverage(method_samples, theta_true, parameter_names=names, seed=seed))
-        add(tarp(method_samples, theta_true, seed=seed))
-        if prior_samples is not None:
-            for result in z_score_and_contraction(
-                method_samples, theta_true, prior_samples, parameter_names=names, seed=seed
-            ):
-                add(result)
-        wanted = {"resimulation_error_mean", "resimulation_error_median"}
-        if simulator is not None and not wanted <= done:
-            mean, median = resimulation_error(method_samples, x_obs, simulator, seed=seed)
-            found["resimulation_error_mean"], found["resimulation_error_median"] = mean, median
-        if reference_samples is not None:
-            add(
-                c2st_per_observation(
-                    method_samples,
-                    reference_samples,
-                    max_observations=c2st_observations,
-                    seed=seed,
+        found: list[MetricResult] = []
+        if wanted("calibration_error"):
+            found.append(calibration_error(s, theta_true, parameter_names=names, seed=seed))
+        if wanted("sbc_uniformity_p"):
+            found.append(sbc_uniformity(s, theta_true, parameter_names=names, seed=seed))
+        if wanted("coverage_error"):
+            found.append(expected_coverage(s, theta_true, parameter_names=names, seed=seed))
+        if wanted("tarp_error"):
+            found.append(tarp(s, theta_true, seed=seed))
+        if prior_samples is not None and wanted("rms_z_score", "mean_contraction"):
+            found.extend(
+                z_score_and_contraction(
+                    s, theta_true, prior_samples, parameter_names=names, seed=seed
                 )
             )
-            add(posterior_mmd(method_samples, reference_samples, seed=seed))
-        results[method] = found
+        if simulator is not None and wanted("resimulation_error_mean", "resimulation_error_median"):
+            found.extend(resimulation_error(s, x_obs, simulator, seed=seed))
+        if reference_samples is not None and wanted("c2st"):
+            found.append(
+                c2st_per_observation(
+                    s, reference_samples, max_observations=c2st_observations, seed=seed
+                )
+            )
+        if reference_samples is not None and wanted("mmd"):
+            found.append(posterior_mmd(s, reference_samples, seed=seed))
+        results[method] = {r.name: r for r in found if r.name not in done}
     return results
