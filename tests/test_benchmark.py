@@ -65,18 +65,24 @@ def test_a_figure_for_a_task_without_one_is_refused(tmp_path):
         run_benchmark("kinematics", ["abc"], progress=False, figure=tmp_path / "f.png", **SMALL)
 
 
-def run_tiny(monkeypatch, simulator: str, methods: list[str]) -> dict:
+def run_tiny(monkeypatch, simulator: str, methods: list[str], **kwargs) -> dict:
     """``run_benchmark`` with one-block, one-epoch networks and a 600-simulation budget."""
     from sbinn.benchmark import tasks
     from sbinn.methods.cinn_config import CINNConfig
+    from sbinn.methods.dropout_regression import DropoutRegressionConfig
 
     task = tasks.TASK_SETTINGS[simulator]
     tiny = replace(
         task,
         inn=replace(task.inn, num_blocks=1, hidden_features=8),
         training=replace(task.training, num_epochs=1),
-        cinn=CINNConfig(num_blocks=1, hidden_features=8, summary_features=4),
+        cinn=CINNConfig(
+            num_blocks=1, hidden_features=8, summary_features=4, conditioning=task.cinn.conditioning
+        ),
         cinn_training=replace(task.cinn_training, num_epochs=1),
+        dropout=DropoutRegressionConfig(hidden_features=8, hidden_layers=1),
+        dropout_training=replace(task.dropout_training, num_epochs=1),
+        training_steps=None,
     )
     monkeypatch.setitem(tasks.TASK_SETTINGS, simulator, tiny)
     return run_benchmark(
@@ -86,6 +92,7 @@ def run_tiny(monkeypatch, simulator: str, methods: list[str]) -> dict:
         num_posterior_samples=20,
         num_simulations=600,
         progress=False,
+        **kwargs,
     )
 
 
@@ -111,7 +118,7 @@ def test_mixture_ablations_keep_the_padding_terms(monkeypatch):
 @pytest.mark.parametrize(
     ("args", "kwargs", "match"),
     [
-        (("tissue", ["abc"]), {}, "unknown simulator 'tissue'"),
+        (("cosmology", ["abc"]), {}, "unknown simulator 'cosmology'"),
         (("kinematics", ["cvae"]), {}, "unknown methods"),
         (("kinematics", []), {}, "unknown methods"),
         (("kinematics", ["abc"]), {"num_test_observations": 0}, "num_test_observations must be"),
@@ -139,3 +146,40 @@ def test_the_cinn_joins_the_table_with_a_heldout_nll(monkeypatch):
     assert "held-out NLL" in table.splitlines()[1]
     abc_row = next(line for line in table.splitlines() if line.startswith("abc"))
     assert abc_row.split()[7] == "-"  # mean, median and calibration take 2 fields each
+
+
+def test_the_tissue_benchmark_shares_its_simulations_and_scores_map_estimates(
+    monkeypatch, tmp_path
+):
+    figure = tmp_path / "tissue.png"
+    methods = ["abc", "cinn", "cinn_conv1d", "dropout"]
+    result = run_tiny(monkeypatch, "tissue", methods, figure=figure)
+    shared = result["shared_simulations"]
+    assert shared["simulations"] == 600 and shared["time_s"] > 0
+    noise = result["simulation_noise"]["resimulation_error_mean"]
+    assert noise["value"] > 0  # the camera is noisy: even the truth does not re-simulate exactly
+    for name in methods:
+        entry = result["methods"][name]
+        assert entry["simulations"] == 600
+        # Each method is charged its share of the one simulation run.
+        assert entry["time_s"]["simulation"] >= shared["time_s"] * 0.999
+        metrics = entry["metrics"]
+        assert {"map_error_sO2", "map_error_recoverable", "calibration_error"} <= set(metrics)
+        assert 0 <= metrics["map_error_sO2"]["value"] <= 1
+        assert metrics["resimulation_error_mean"]["value"] > 0
+    # Thesis Table 4.2: ABC keeps the nearest 0.5%, 3 of 600.
+    assert result["methods"]["abc"]["settings"]["quantile"] == pytest.approx(3 / 600)
+    table = format_table(result)
+    assert "map error sO2" in table.splitlines()[1]
+    assert any(line.startswith("simulation noise") for line in table.splitlines())
+    assert figure.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_learned_methods_train_for_the_task_steps_whatever_the_budget():
+    from sbinn.benchmark.runners import _scaled
+    from sbinn.train import TrainingConfig
+
+    training = TrainingConfig(batch_size=100, validation_fraction=0.1, num_epochs=3)
+    assert _scaled(training, None, 10_000).num_epochs == 3
+    assert _scaled(training, 900, 10_000).num_epochs == 10  # 90 steps per epoch
+    assert _scaled(training, 900, 100_000).num_epochs == 1

@@ -12,6 +12,11 @@ with a stable shape, written as JSON by the CLI::
                          "time_s": {"simulation": ..., "training": ..., "sampling": ...},
                          "simulations": ...}}}
 
+Tasks with a slow simulator (tissue) add ``"shared_simulations"`` (one training set for all
+methods, :mod:`sbinn.benchmark.bank`) and ``"simulation_noise"`` (the re-simulation error of
+the true parameters, the floor for the MAP re-simulation errors those tasks report), and
+their methods have point-estimate metrics such as ``"map_error_sO2"``.
+
 Keys may be added over time; none may be renamed.
 
 Example:
@@ -30,15 +35,19 @@ import numpy as np
 
 from sbinn._environment import package_versions
 from sbinn._validation import check_positive_int
+from sbinn.benchmark.bank import SimulationBank, simulate_bank
 from sbinn.benchmark.runners import METHODS, MethodOutput
+from sbinn.benchmark.scoring import score_samples, simulation_noise
+from sbinn.benchmark.table import format_table
 from sbinn.benchmark.tasks import SIMULATORS, TASK_SETTINGS
-from sbinn.diagnostics import calibration_error, heldout_nll, resimulation_error
+from sbinn.diagnostics import heldout_nll
 
 __all__ = [
     "METHODS",
     "SIMULATORS",
     "TASK_SETTINGS",
     "MethodOutput",
+    "SimulationBank",
     "format_table",
     "run_benchmark",
 ]
@@ -92,26 +101,58 @@ def run_benchmark(
         "environment": package_versions(),
         "methods": {},
     }
+    budgets = {name: num_simulations or METHODS[name][1](simulator) for name in methods}
+    bank = None
+    if task.share_simulations:
+        bank = simulate_bank(
+            sim,
+            check_positive_int(max(budgets.values()), "num_simulations"),
+            seed=_bank_seed(seed),
+            progress=progress,
+        )
+        record["shared_simulations"] = bank.to_json()
+    if task.resimulate == "map":
+        record["simulation_noise"] = {
+            key: result.to_json()
+            for key, result in simulation_noise(
+                sim,
+                theta_true,
+                x_obs,
+                seed=int(seeds[1]),
+                num_observations=task.resimulated_observations,
+            ).items()
+        }
     kept_samples: dict[str, np.ndarray] = {}
     kept_metrics: dict[str, dict] = {}
+    kept_distances: dict[str, np.ndarray] = {}
     for index, name in enumerate(methods):
-        runner, default_budget = METHODS[name]
-        budget = num_simulations or default_budget(simulator)
+        runner = METHODS[name][0]
         output = runner(
             sim,
             x_obs,
             num_samples=num_posterior_samples,
-            num_simulations=check_positive_int(budget, "num_simulations"),
+            num_simulations=check_positive_int(budgets[name], "num_simulations"),
             seed=int(seeds[2 + index]),
             progress=progress,
+            shared=bank,
         )
-        metrics = _score(sim, output.samples, theta_true, x_obs, seed=int(seeds[1]))
+        metrics, distances = score_samples(
+            sim,
+            output.samples,
+            theta_true,
+            x_obs,
+            seed=int(seeds[1]),
+            resimulate=task.resimulate,
+            resimulated_observations=task.resimulated_observations,
+            point_metrics=task.point_metrics,
+        )
         if output.log_prob is not None:
             metrics["heldout_nll"] = heldout_nll(
                 output.log_prob(theta_true, x_obs), seed=int(seeds[1])
             )
         if figure is not None or report is not None:
             kept_samples[name], kept_metrics[name] = output.samples, metrics
+            kept_distances[name] = distances
         record["methods"][name] = {
             "metrics": {key: result.to_json() for key, result in metrics.items()},
             "time_s": {key: round(value, 4) for key, value in output.time_s.items()},
@@ -122,18 +163,33 @@ def run_benchmark(
         if task.metrics is not None:
             record["methods"][name]["task_metrics"] = task.metrics(sim, output.samples, x_obs)
     if figure is not None:
-        task.figure(sim, x_obs, kept_samples, Path(figure))
+        task.figure(sim, x_obs, kept_samples, Path(figure), theta_true=theta_true)
         record["figure"] = str(figure)
     if report is not None:
-        _write_report(record, sim, theta_true, x_obs, kept_samples, kept_metrics, Path(report))
+        checks = None if bank is None else bank.x
+        _write_report(
+            record,
+            sim,
+            (theta_true, x_obs),
+            (kept_samples, kept_metrics, kept_distances),
+            checks,
+            Path(report),
+        )
     return record
 
 
-def _write_report(record, sim, theta_true, x_obs, samples, metrics, path: Path) -> None:
+def _bank_seed(seed: int) -> int:
+    """Seed of the shared simulations, apart from the test set's and the methods' seeds."""
+    return int(np.random.SeedSequence(seed, spawn_key=(1,)).generate_state(1)[0])
+
+
+def _write_report(record, sim, test_set, kept, check_simulations, path: Path) -> None:
+    (theta_true, x_obs), (samples, metrics, distances) = test_set, kept
     from sbinn.report.calibration_report import CalibrationReport
 
     info_keys = ("time_s", "simulations", "settings", "details", "task_metrics", "stability")
-    context = {key: record[key] for key in ("simulator", "seed", "simulator_settings")}
+    keys = ("simulator", "seed", "simulator_settings", "shared_simulations", "simulation_noise")
+    context = {key: record[key] for key in keys if key in record}
     CalibrationReport(
         samples,
         theta_true,
@@ -145,88 +201,9 @@ def _write_report(record, sim, theta_true, x_obs, samples, metrics, path: Path) 
             for name, entry in record["methods"].items()
         },
         metrics=metrics,
+        resimulation_distances=distances,
+        check_simulations=check_simulations,
         context=context | {"num_test_observations": record["num_test_observations"]},
         seed=record["seed"],
     ).write(path)
     record["report"] = str(path)
-
-
-def _score(sim, samples, theta_true, x_obs, *, seed: int) -> dict:
-    calibration = calibration_error(samples, theta_true, parameter_names=sim.parameter_names)
-    resim_mean, resim_median = resimulation_error(samples, x_obs, sim, seed=seed)
-    return {
-        "calibration_error": calibration,
-        "resimulation_error_mean": resim_mean,
-        "resimulation_error_median": resim_median,
-    }
-
-
-def format_table(record: dict) -> str:
-    """The benchmark as a text table in the layout of the thesis' Table 4.1.
-
-    Example:
-        >>> record = {"simulator": "kinematics", "num_test_observations": 2, "seed": 0,
-        ...     "methods": {"abc": {"simulations": 10, "time_s": {"simulation": 1.0},
-        ...     "metrics": {"calibration_error": {"value": 0.01, "low": 0.0, "high": 0.02}}}}}
-        >>> print(format_table(record))  # doctest: +NORMALIZE_WHITESPACE
-        kinematics: 2 test observations, seed 0
-        method  mean re-sim. err.  median re-sim. err.  calibration err.  simulations  time [s]
-        abc     -                  -                    1.00% ±1.00%      10           1.0
-    """
-
-    def cell(metrics: dict, key: str, percent: bool = False) -> str:
-        if key not in metrics:
-            return "-"
-        m = metrics[key]
-        if m["value"] is None:
-            return "inf" if key == "heldout_nll" else "n/a"
-        half = (m["high"] - m["low"]) / 2
-        if percent:
-            return f"{100 * m['value']:.2f}% ±{100 * half:.2f}%"
-        return f"{m['value']:.4f} ±{half:.4f}"
-
-    # Only methods with a density have a held-out NLL; the column appears when one does.
-    with_nll = any("heldout_nll" in e["metrics"] for e in record["methods"].values())
-    header = ["method", "mean re-sim. err.", "median re-sim. err.", "calibration err."]
-    header += ["held-out NLL"] * with_nll + ["simulations", "time [s]"]
-    rows = [header]
-    for name, entry in record["methods"].items():
-        metrics = entry["metrics"]
-        rows.append(
-            [
-                name,
-                cell(metrics, "resimulation_error_mean"),
-                cell(metrics, "resimulation_error_median"),
-                cell(metrics, "calibration_error", percent=True),
-            ]
-            + [cell(metrics, "heldout_nll")] * with_nll
-            + [str(entry["simulations"]), f"{sum(entry['time_s'].values()):.1f}"]
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = [
-        f"{record['simulator']}: {record['num_test_observations']} test observations, "
-        f"seed {record['seed']}"
-    ]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    for name, entry in record["methods"].items():
-        for metric, groups in entry.get("task_metrics", {}).items():
-            lines.append(f"{name} {metric}: " + _format_groups(groups))
-    return "\n".join(lines)
-
-
-def _format_groups(groups: dict) -> str:
-    """``{"red": {"inside_fraction": 0.98, ...}}`` as ``red inside_fraction=0.980 ...``."""
-    parts = []
-    for group, values in groups.items():
-        if not isinstance(values, dict):
-            parts.append(
-                f"{group}={values:.3g}" if isinstance(values, float) else f"{group}={values}"
-            )
-            continue
-        shown = " ".join(
-            f"{key}={value:.3f}" if isinstance(value, float) else f"{key}={value}"
-            for key, value in values.items()
-            if key != "num_samples"
-        )
-        parts.append(f"{group} {shown}")
-    return "; ".join(parts)

@@ -1,12 +1,16 @@
 """One runner per benchmark method: it gets a simulator and test observations, returns samples.
 
 Every runner has the signature
-``runner(simulator, x_obs, *, num_samples, num_simulations, seed, progress) -> MethodOutput``
-and does its own accounting of wall time (simulation, training, sampling) and simulations.
+``runner(simulator, x_obs, *, num_samples, num_simulations, seed, progress, shared)
+-> MethodOutput`` and does its own accounting of wall time (simulation, training,
+sampling) and simulations. ``shared`` is the benchmark's :class:`SimulationBank` where the
+task shares one set of simulations between methods (``None`` otherwise): a runner then
+uses its first ``num_simulations`` and is charged their share of the simulation time.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -14,9 +18,11 @@ from functools import partial
 
 import numpy as np
 
+from sbinn.benchmark.bank import SimulationBank
 from sbinn.benchmark.tasks import TASK_SETTINGS
 from sbinn.methods.abc import RejectionABC
 from sbinn.methods.cinn import CINN
+from sbinn.methods.dropout_regression import DropoutRegression
 from sbinn.methods.inn import BidirectionalINN, LossWeights
 from sbinn.simulator import Simulator
 from sbinn.train import TrainingConfig
@@ -45,23 +51,32 @@ def run_abc(
     num_simulations: int,
     seed: int,
     progress: bool | None,
+    shared: SimulationBank | None = None,
 ) -> MethodOutput:
-    """Quantile rejection ABC keeping ``num_samples`` of ``num_simulations``."""
-    quantile = num_samples / num_simulations
-    if quantile > 1:
-        raise ValueError(
-            f"ABC needs num_simulations >= num_posterior_samples, got {num_simulations} < "
-            f"{num_samples}"
-        )
+    """Quantile rejection ABC keeping ``num_samples`` of ``num_simulations``, or, where the
+    task fixes the accepted fraction ``q`` (thesis Table 4.2: q = 0.005), ``q`` of them."""
+    quantile = TASK_SETTINGS[simulator.name].abc_quantile
+    if quantile is None:
+        quantile = num_samples / num_simulations
+        if quantile > 1:
+            raise ValueError(
+                f"ABC needs num_simulations >= num_posterior_samples, got {num_simulations} < "
+                f"{num_samples}"
+            )
+    else:
+        num_samples = max(1, math.floor(quantile * num_simulations))
+        quantile = num_samples / num_simulations
     abc = RejectionABC(simulator, mode="quantile", quantile=quantile, progress=progress)
     start = time.perf_counter()
-    samples = abc.sample(x_obs, num_samples, seed=seed)
+    reference = None if shared is None else shared.take(num_simulations)
+    samples = abc.sample(x_obs, num_samples, seed=seed, reference=reference)
     elapsed = time.perf_counter() - start
     run = abc.last_run
     # ABC simulates and accepts in one streamed pass; its time is all simulation-side.
+    simulation_s = elapsed if shared is None else elapsed + shared.seconds_for(num_simulations)
     return MethodOutput(
         samples=samples,
-        time_s={"simulation": elapsed, "training": 0.0, "sampling": 0.0},
+        time_s={"simulation": simulation_s, "training": 0.0, "sampling": 0.0},
         simulations=run.num_simulations,
         settings=abc.settings(),
         details={
@@ -80,6 +95,7 @@ def run_inn(
     num_simulations: int,
     seed: int,
     progress: bool | None,
+    shared: SimulationBank | None = None,
     terms: tuple[str, ...] | None = None,
 ) -> MethodOutput:
     """The bidirectional INN with the task's settings; ``terms`` keeps only those loss terms."""
@@ -87,7 +103,7 @@ def run_inn(
     config = task.inn if terms is None else replace(task.inn, weights=LossWeights.only(*terms))
     inn = BidirectionalINN(config, seed=seed)
     output = _fit_and_sample(
-        inn, task.training, simulator, x_obs, num_samples, num_simulations, seed, progress, "loss"
+        inn, task.training, simulator, x_obs, num_samples, num_simulations, seed, progress, shared
     )
     components = inn.history.components
     output.details["final_loss_terms"] = components[-1] if components else {}
@@ -102,11 +118,14 @@ def run_cinn(
     num_simulations: int,
     seed: int,
     progress: bool | None,
+    shared: SimulationBank | None = None,
+    conditioning: str | None = None,
 ) -> MethodOutput:
-    """The conditional INN with the task's settings, trained by maximum likelihood."""
+    """The conditional INN with the task's settings, trained by maximum likelihood;
+    ``conditioning`` replaces the task's conditioning network."""
     task = TASK_SETTINGS[simulator.name]
-    cinn = CINN(task.cinn, seed=seed)
-    # The cINN's loss is the NLL in nats; its records name it so.
+    config = task.cinn if conditioning is None else replace(task.cinn, conditioning=conditioning)
+    cinn = CINN(config, seed=seed)
     output = _fit_and_sample(
         cinn,
         task.cinn_training,
@@ -116,14 +135,41 @@ def run_cinn(
         num_simulations,
         seed,
         progress,
-        "nll",
+        shared,
+        loss_name="nll",  # the cINN's loss is the NLL in nats; its records name it so
     )
     output.log_prob = cinn.log_prob
     return output
 
 
+def run_dropout(
+    simulator: Simulator,
+    x_obs: np.ndarray,
+    *,
+    num_samples: int,
+    num_simulations: int,
+    seed: int,
+    progress: bool | None,
+    shared: SimulationBank | None = None,
+) -> MethodOutput:
+    """The point-estimate network with MC-dropout samples (thesis Table 4.2, NN + dropout)."""
+    task = TASK_SETTINGS[simulator.name]
+    network = DropoutRegression(task.dropout, seed=seed)
+    return _fit_and_sample(
+        network,
+        task.dropout_training,
+        simulator,
+        x_obs,
+        num_samples,
+        num_simulations,
+        seed,
+        progress,
+        shared,
+    )
+
+
 def _fit_and_sample(
-    estimator: BidirectionalINN | CINN,
+    estimator: BidirectionalINN | CINN | DropoutRegression,
     training: TrainingConfig,
     simulator: Simulator,
     x_obs: np.ndarray,
@@ -131,21 +177,28 @@ def _fit_and_sample(
     num_simulations: int,
     seed: int,
     progress: bool | None,
-    loss_name: str,
+    shared: SimulationBank | None,
+    loss_name: str = "loss",
 ) -> MethodOutput:
-    """Train a network on fresh simulations, sample for ``x_obs``, and keep its record
-    (``final_training_{loss_name}`` and ``final_validation_{loss_name}`` among the details)."""
-    estimator.fit(
-        simulator=simulator,
-        num_simulations=num_simulations,
-        training=replace(training, progress=progress),
-    )
+    """Train a network on fresh (or the shared) simulations, sample for ``x_obs``, and keep
+    its record (``final_training_{loss_name}`` and ``final_validation_{loss_name}`` among
+    the details)."""
+    training = _scaled(training, TASK_SETTINGS[simulator.name].training_steps, num_simulations)
+    training = replace(training, progress=progress)
+    if shared is None:
+        estimator.fit(simulator=simulator, num_simulations=num_simulations, training=training)
+    else:
+        theta, x = shared.take(num_simulations)
+        estimator.fit(theta, x, training=training)
     samples = estimator.sample(x_obs, num_samples, seed=seed + 1)
     history = estimator.history
+    time_s = dict(estimator.time_s)
+    if shared is not None:
+        time_s["simulation"] = shared.seconds_for(num_simulations)
     return MethodOutput(
         samples=samples,
-        time_s=dict(estimator.time_s),
-        simulations=estimator.num_simulations,
+        time_s=time_s,
+        simulations=num_simulations if shared is not None else estimator.num_simulations,
         settings=estimator.settings() | {"training": _training_record(training)},
         details={
             "epochs": len(history.train_loss),
@@ -155,6 +208,17 @@ def _fit_and_sample(
             else None,
         },
     )
+
+
+def _scaled(training: TrainingConfig, steps: int | None, num_simulations: int) -> TrainingConfig:
+    """``training`` with as many epochs as take about ``steps`` optimiser steps, so one task
+    setting serves every simulation budget."""
+    if steps is None:
+        return training
+    per_epoch = math.ceil(
+        num_simulations * (1 - training.validation_fraction) / training.batch_size
+    )
+    return replace(training, num_epochs=max(1, math.ceil(steps / max(per_epoch, 1))))
 
 
 def _training_record(training) -> dict:
@@ -185,4 +249,6 @@ METHODS: dict[str, tuple[Runner, Callable[[str], int]]] = {
     # padding it never learned to ignore.
     "inn_yz": (partial(run_inn, terms=("y", "z", *_PADDING_TERMS)), _learned_budget),
     "inn_x": (partial(run_inn, terms=("x", *_PADDING_TERMS)), _learned_budget),
+    "cinn_conv1d": (partial(run_cinn, conditioning="conv1d"), _learned_budget),
+    "dropout": (run_dropout, _learned_budget),
 }

@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
+from sbinn.benchmark.scoring import PointMetrics
 from sbinn.methods.cinn_config import CINNConfig
+from sbinn.methods.dropout_regression import DropoutRegressionConfig
 from sbinn.methods.inn import INNConfig
 from sbinn.mmd import PowerDistance
 from sbinn.simulator import Simulator
@@ -33,10 +36,32 @@ def _gaussian_mixture() -> Simulator:
     return GaussianMixtureSimulator()
 
 
+def _tissue() -> Simulator:
+    from simulators.tissue import MultispectralCamera, TissueSimulator
+
+    # SNR 10 ("10% noise") is the standard noise level of Wirkert's in-silico evaluation:
+    # w_standard in scripts/ipcai2016/script_analyze_ipcai_in_silico.py of
+    # github.com/swirkert/ipcai2016. The thesis does not state its noise level.
+    return TissueSimulator("colon", camera=MultispectralCamera(snr=10.0))
+
+
 SIMULATORS: dict[str, Callable[[], Simulator]] = {
     "kinematics": _kinematics,
     "gaussian_mixture": _gaussian_mixture,
+    "tissue": _tissue,
 }
+
+
+def _tissue_map_errors(simulator, estimates, theta_true, seed) -> dict:
+    from simulators.tissue.evaluation import map_errors
+
+    return map_errors(simulator, estimates, theta_true, seed)
+
+
+def _tissue_figure(simulator, x_obs, samples, path, *, theta_true) -> None:
+    from simulators.tissue.evaluation import plot_tissue_posteriors
+
+    plot_tissue_posteriors(simulator, x_obs, samples, path, theta_true=theta_true)
 
 
 def _mixture_metrics(simulator: Simulator, samples: np.ndarray, x_obs: np.ndarray) -> dict:
@@ -46,7 +71,12 @@ def _mixture_metrics(simulator: Simulator, samples: np.ndarray, x_obs: np.ndarra
 
 
 def _mixture_figure(
-    simulator: Simulator, x_obs: np.ndarray, samples: Mapping[str, np.ndarray], path: Path
+    simulator: Simulator,
+    x_obs: np.ndarray,
+    samples: Mapping[str, np.ndarray],
+    path: Path,
+    *,
+    theta_true: np.ndarray,
 ) -> None:
     from simulators.gaussian_mixture import COLOURS, plot_label_posteriors
 
@@ -74,8 +104,21 @@ class TaskSettings:
         training: Training settings of the bidirectional INN.
         cinn: Conditional INN configuration.
         cinn_training: Training settings of the conditional INN.
+        dropout: Configuration of the MC-dropout point-estimate network.
+        dropout_training: Its training settings.
         metrics: Extra task metrics ``(simulator, samples, x_obs) -> dict`` for the record.
-        figure: ``(simulator, x_obs, {method: samples}, path)`` writing a PNG.
+        point_metrics: Metrics of the MAP estimates, ``(simulator, estimates, theta_true,
+            seed) -> {name: MetricResult}``, shown as table columns.
+        figure: ``(simulator, x_obs, {method: samples}, path, theta_true=...)`` writing a PNG.
+        share_simulations: Simulate once and train every method on the same simulations
+            (for slow simulators; see :mod:`sbinn.benchmark.bank`).
+        resimulate: Re-simulate every ``"posterior"`` sample, or each observation's
+            ``"map"`` estimate only (for slow simulators, as thesis Table 4.2).
+        resimulated_observations: Re-simulate for the first this many test observations
+            only; None: all.
+        abc_quantile: Accepted fraction of ABC; None keeps ``num_posterior_samples``.
+        training_steps: Optimiser steps of every learned method, whatever the budget; the
+            epochs of its training settings are then ignored. None: train for the epochs.
     """
 
     abc_simulations: int
@@ -84,9 +127,19 @@ class TaskSettings:
     training: TrainingConfig = field(default_factory=TrainingConfig)
     cinn: CINNConfig = field(default_factory=CINNConfig)
     cinn_training: TrainingConfig = field(default_factory=TrainingConfig)
+    dropout: DropoutRegressionConfig = field(default_factory=DropoutRegressionConfig)
+    dropout_training: TrainingConfig = field(default_factory=TrainingConfig)
     metrics: Callable[..., dict] | None = None
+    point_metrics: PointMetrics | None = None
     figure: Callable[..., None] | None = None
+    share_simulations: bool = False
+    resimulate: Literal["posterior", "map"] = "posterior"
+    resimulated_observations: int | None = None
+    abc_quantile: float | None = None
+    training_steps: int | None = None
 
+
+TISSUE_TRAINING_STEPS = 10_000
 
 TASK_SETTINGS: dict[str, TaskSettings] = {
     "kinematics": TaskSettings(
@@ -134,5 +187,30 @@ TASK_SETTINGS: dict[str, TaskSettings] = {
         ),
         metrics=_mixture_metrics,
         figure=_mixture_figure,
+    ),
+    "tissue": TaskSettings(
+        # Thesis Table 4.2: every learned method trains on 15 000 simulations, ABC keeps the
+        # nearest 0.5% of its simulations; here ABC gets the same budget as the others.
+        abc_simulations=15_000,
+        learned_simulations=15_000,
+        share_simulations=True,
+        # Thesis §4.2.3: MAP re-simulation on 1000 of the test observations.
+        resimulate="map",
+        resimulated_observations=1000,
+        abc_quantile=0.005,
+        training_steps=TISSUE_TRAINING_STEPS,
+        # Thesis appendix B.5.3: 3 blocks, 4 layers per subnet, zero padding to twice the
+        # parameter width, inverse multiquadratic kernels, batch 200, lr 2e-3 -> 2e-5.
+        inn=INNConfig(num_blocks=3, hidden_features=128, num_hidden_layers=3, width=26),
+        training=TrainingConfig(batch_size=200, learning_rate=2e-3, final_learning_rate=2e-5),
+        cinn=CINNConfig(conditioning="mlp"),
+        cinn_training=TrainingConfig(batch_size=200, learning_rate=2e-3, final_learning_rate=2e-5),
+        # Appendix B.5.3: 8 layers, ReLU, batch 100, lr 1e-2 -> 1e-5, dropout 0.2.
+        dropout=DropoutRegressionConfig(),
+        dropout_training=TrainingConfig(
+            batch_size=100, learning_rate=1e-2, final_learning_rate=1e-5
+        ),
+        point_metrics=_tissue_map_errors,
+        figure=_tissue_figure,
     ),
 }

@@ -34,7 +34,11 @@ from sbinn.diagnostics.coverage import expected_coverage
 from sbinn.diagnostics.likelihood import heldout_nll
 from sbinn.diagnostics.misspecification import PriorPredictiveCheck, flagged_fraction
 from sbinn.diagnostics.point_estimates import map_estimate, posterior_mean, rmse
-from sbinn.diagnostics.resimulation import resimulation_distances, resimulation_error
+from sbinn.diagnostics.resimulation import (
+    resimulation_distances,
+    resimulation_error,
+    resimulation_error_from_distances,
+)
 from sbinn.diagnostics.result import MetricResult
 from sbinn.diagnostics.sample_mmd import posterior_mmd
 from sbinn.diagnostics.sbc import sbc_ecdf_band, sbc_ranks, sbc_uniformity
@@ -60,6 +64,7 @@ __all__ = [
     "posterior_z_scores",
     "resimulation_distances",
     "resimulation_error",
+    "resimulation_error_from_distances",
     "rmse",
     "sbc_ecdf_band",
     "sbc_ranks",

@@ -50,7 +50,7 @@ from sbinn.simulator import (
     as_generator,
 )
 
-__all__ = ["resimulation_distances", "resimulation_error"]
+__all__ = ["resimulation_distances", "resimulation_error", "resimulation_error_from_distances"]
 
 _MEDIAN_BINS = 1000
 _AT = ("posterior", "map")
@@ -209,13 +209,69 @@ def resimulation_error(
     distances = resimulation_distances(
         samples, x_obs, simulator, seed=noise_seed, chunk_size=chunk_size
     )
+    return resimulation_error_from_distances(
+        distances,
+        at=at,
+        simulator_name=simulator.name,
+        num_resamples=num_resamples,
+        confidence=confidence,
+        seed=bootstrap_seed,
+    )
+
+
+def resimulation_error_from_distances(
+    distances: object,
+    *,
+    at: Literal["posterior", "map"] = "posterior",
+    simulator_name: str = "simulator",
+    num_resamples: int = DEFAULT_NUM_RESAMPLES,
+    confidence: float = DEFAULT_CONFIDENCE,
+    seed: SeedLike = 0,
+) -> tuple[MetricResult, MetricResult]:
+    """Mean and median re-simulation error of distances that are already simulated.
+
+    The summary step of :func:`resimulation_error`, for callers that need the distances
+    themselves too (a benchmark that plots them), so the simulator runs only once.
+
+    Args:
+        distances: ``(n_obs, k)`` distances from :func:`resimulation_distances`; NaN
+            marks a failed re-simulation.
+        at: What was re-simulated, ``"posterior"`` samples or ``"map"`` estimates; recorded.
+        simulator_name: Named in warnings and errors.
+        num_resamples: Bootstrap resamples of the test observations.
+        confidence: Mass of the bootstrap interval (default 0.68, i.e. ±1σ).
+        seed: Seed of the bootstrap.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     mean, median = resimulation_error_from_distances([[1.0, 3.0], [2.0, np.nan]])
+        >>> mean.value, median.value, mean.details["num_failed"]
+        (2.0, 2.0, 1)
+    """
+    if not isinstance(at, str) or at not in _AT:
+        raise ValueError(f"at must be one of {_AT}, got {at!r}")
+    distances = np.asarray(to_numpy(distances), dtype=np.float64)
+    if distances.ndim != 2 or distances.size == 0:
+        raise ValueError(
+            f"distances must have shape (n_obs, k) with k >= 1, got shape {distances.shape}"
+        )
+    if np.any(distances < 0) or np.any(np.isinf(distances)):
+        raise ValueError("distances must be >= 0 and finite (NaN marks a failed re-simulation)")
+    # The mean and the median must be bootstrapped over the same resamples: a seed
+    # sequence replays its stream on each use, a generator would not.
+    if isinstance(seed, np.random.Generator):
+        seed = seed.bit_generator.seed_seq
+    elif seed is None:
+        seed = np.random.SeedSequence()
     valid = np.isfinite(distances)
     num_total, num_failed = distances.size, int(distances.size - valid.sum())
     if num_failed == num_total:
-        raise SimulationError(f"all {num_total} re-simulations of {simulator.name!r} failed")
+        raise SimulationError(f"all {num_total} re-simulations of {simulator_name!r} failed")
     if num_failed:
         warnings.warn(
-            f"{num_failed} of {num_total} re-simulations of {simulator.name!r} failed "
+            f"{num_failed} of {num_total} re-simulations of {simulator_name!r} failed "
             "(NaN, inf or an exception) and were excluded from the re-simulation error",
             SimulationFailureWarning,
             stacklevel=2,
@@ -229,11 +285,9 @@ def resimulation_error(
 
     mean_value = float(metric_on_all(sums_counts, ratio))
     mean_replicates = bootstrap_replicates(
-        sums_counts, ratio, num_resamples=num_resamples, seed=bootstrap_seed
+        sums_counts, ratio, num_resamples=num_resamples, seed=seed
     )
-    median_value, median_replicates = _pooled_median(
-        distances, valid, num_resamples, bootstrap_seed
-    )
+    median_value, median_replicates = _pooled_median(distances, valid, num_resamples, seed)
 
     n_obs, per_observation = distances.shape
     where = "at each observation's MAP estimate" if at == "map" else "at every posterior sample"

@@ -2,6 +2,7 @@
 
 from sbinn.methods.abc import RejectionABC
 from sbinn.methods.cinn import CINN
+from sbinn.methods.dropout_regression import DropoutRegression
 from sbinn.methods.inn import BidirectionalINN
 
-__all__ = ["CINN", "BidirectionalINN", "RejectionABC"]
+__all__ = ["CINN", "BidirectionalINN", "DropoutRegression", "RejectionABC"]

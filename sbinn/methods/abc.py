@@ -141,12 +141,30 @@ class RejectionABC:
             "chunk_size": self.chunk_size,
         }
 
-    def sample(self, x_obs: np.ndarray, num_samples: int, seed: int | None = None) -> np.ndarray:
+    def sample(
+        self,
+        x_obs: np.ndarray,
+        num_samples: int,
+        seed: int | None = None,
+        *,
+        reference: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> np.ndarray:
         """Posterior samples for every observation, shape ``(n_obs, num_samples, dim_theta)``.
 
+        Args:
+            x_obs: Observations ``(n_obs, dim_x)``.
+            num_samples: Samples kept per observation.
+            seed: Seed of the simulations (default: the constructor's).
+            reference: Simulations ``(theta, x)`` already run, e.g. shared with other
+                methods in a benchmark, used in their order instead of new ones: quantile
+                mode takes the first ``ceil(num_samples / q)`` rows, threshold mode as many
+                as it needs. They must be prior draws with successful simulations.
+
         Raises:
-            ValueError: for observations of the wrong shape or with NaN, num_samples <= 0.
-            SimulationBudgetError: threshold mode exceeded ``max_simulations``.
+            ValueError: for observations of the wrong shape or with NaN, num_samples <= 0,
+                or a reference table too small for quantile mode.
+            SimulationBudgetError: threshold mode exceeded ``max_simulations`` (or the
+                reference table).
         """
         if self.simulator is None:
             raise ValueError("RejectionABC has no simulator: pass it to the constructor or fit()")
@@ -166,9 +184,12 @@ class RejectionABC:
             budget = math.ceil(num_samples / self.quantile)
         else:
             budget = self.max_simulations
-        stream = SimulationStream(
-            simulator, budget, chunk_size=self.chunk_size, seed=seed, progress=self.progress
-        )
+        if reference is None:
+            stream = SimulationStream(
+                simulator, budget, chunk_size=self.chunk_size, seed=seed, progress=self.progress
+            )
+        else:
+            stream = _ReferenceTable(simulator, reference, budget, self.mode, self.chunk_size)
         keeper = _NearestKeeper(x_obs.shape[0], num_samples, simulator.dim_parameters)
         if self.mode == "threshold":
             keeper.threshold[:] = self.epsilon
@@ -184,8 +205,13 @@ class RejectionABC:
         stream.finish()
         if self.mode == "threshold" and np.any(keeper.count < num_samples):
             short = int(np.sum(keeper.count < num_samples))
+            spent = (
+                f"max_simulations={self.max_simulations}"
+                if reference is None
+                else f"all {stream.num_simulated} reference simulations"
+            )
             raise SimulationBudgetError(
-                f"threshold ABC used max_simulations={self.max_simulations} and {short} of "
+                f"threshold ABC used {spent} and {short} of "
                 f"{x_obs.shape[0]} observations still have fewer than {num_samples} samples with "
                 f"distance < {self.epsilon} (fewest: {int(keeper.count.min())}). Increase "
                 "max_simulations or epsilon, or use quantile mode."
@@ -248,6 +274,40 @@ class RejectionABC:
         for obs, cols, dist in self._candidates(x, x_obs, scale, keeper.threshold):
             keeper.offer_first(obs, cols, dist, theta, num_simulated)
         return bool(np.all(keeper.count >= keeper.capacity))
+
+
+class _ReferenceTable:
+    """Chunks of a given simulation table, with the counts of a :class:`SimulationStream`."""
+
+    def __init__(self, simulator, reference, budget: int, mode: str, chunk_size: int) -> None:
+        if not isinstance(reference, tuple | list) or len(reference) != 2:
+            raise TypeError("reference must be a pair (theta, x) of arrays")
+        theta = as_2d_float_array(reference[0], simulator.dim_parameters, "reference theta")
+        x = np.asarray(reference[1], dtype=np.float64).reshape(len(reference[1]), -1)
+        x = as_2d_float_array(x, simulator.dim_observations, "reference x")
+        if theta.shape[0] != x.shape[0]:
+            raise ValueError(
+                f"reference theta and x need the same number of rows, got {theta.shape[0]} "
+                f"and {x.shape[0]}"
+            )
+        if mode == "quantile" and theta.shape[0] < budget:
+            raise ValueError(
+                f"quantile ABC needs {budget} reference simulations (num_samples / quantile), "
+                f"the table has {theta.shape[0]}"
+            )
+        rows = min(budget, theta.shape[0])
+        self.theta, self.x, self.chunk_size = theta[:rows], x[:rows], chunk_size
+        self.num_simulated = 0
+        self.num_failed = 0
+
+    def __iter__(self):
+        for start in range(0, self.theta.shape[0], self.chunk_size):
+            stop = min(start + self.chunk_size, self.theta.shape[0])
+            self.num_simulated = stop
+            yield self.theta[start:stop], self.x[start:stop]
+
+    def finish(self) -> None:
+        """Nothing to report: the table's failures were dropped when it was simulated."""
 
 
 def _standard_deviation(x: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,7 +34,12 @@ import numpy as np
 from scipy.stats import binomtest
 
 from sbinn._environment import package_versions
-from sbinn.diagnostics import MetricResult, PriorPredictiveCheck, flagged_fraction
+from sbinn.diagnostics import (
+    MetricResult,
+    PriorPredictiveCheck,
+    flagged_fraction,
+    resimulation_error_from_distances,
+)
 from sbinn.report.evaluate import evaluate_posteriors
 from sbinn.report.html import Section, figure_html, preformatted, render_page, table
 from sbinn.report.plots import (
@@ -42,6 +48,7 @@ from sbinn.report.plots import (
     plot_coverage,
     plot_posterior_overlay,
     plot_recovery,
+    plot_resimulation_distances,
     plot_resimulation_errors,
     plot_sbc,
 )
@@ -98,7 +105,15 @@ class CalibrationReport:
         metrics: ``{method: {name: MetricResult}}`` computed elsewhere (e.g. a held-out NLL);
             shown as given and not recomputed.
         context: Anything describing the run (command, seeds), shown and saved as is.
+        resimulation_distances: ``{method: (n_obs, k) distances}`` already simulated (see
+            :func:`sbinn.diagnostics.resimulation_distances`; ``k = 1`` for MAP estimates;
+            fewer rows than observations: the first ones only).
+            The re-simulation errors and their plot use them, and the simulator is not run
+            again for them: for slow simulators, or when the caller has them anyway.
         num_check_simulations: Held-out prior-predictive simulations of the check.
+        check_simulations: Prior-predictive simulations ``(n, dim_x)`` the check may use
+            instead of running the simulator (e.g. a benchmark's training set: the test
+            observations are independent of it); at most ``num_check_simulations`` are used.
         seed: Seed of every bootstrap, plot and check simulation.
     """
 
@@ -118,6 +133,8 @@ class CalibrationReport:
         context: Mapping | None = None,
         num_check_simulations: int = 4000,
         seed: int = 0,
+        resimulation_distances: Mapping[str, object] | None = None,
+        check_simulations: object = None,
     ) -> None:
         self.samples = {label or "posterior": s for label, s in as_method_samples(samples)}
         unknown = set(method_info or {}) - set(self.samples)
@@ -138,6 +155,17 @@ class CalibrationReport:
         self.context = dict(context or {})
         self.method_info = {name: dict((method_info or {}).get(name, {})) for name in self.samples}
         given = {name: dict(found) for name, found in (metrics or {}).items()}
+        self.resimulation_distances = self._given_distances(resimulation_distances)
+        for name, distances in self.resimulation_distances.items():
+            found = given.setdefault(name, {})
+            if not {"resimulation_error_mean", "resimulation_error_median"} <= set(found):
+                mean, median = resimulation_error_from_distances(
+                    distances,
+                    at="map" if distances.shape[1] == 1 else "posterior",
+                    simulator_name=getattr(simulator, "name", "simulator"),
+                    seed=seed,
+                )
+                found |= {mean.name: mean, median.name: median}
         computed = evaluate_posteriors(
             self.samples,
             self.theta_true,
@@ -150,13 +178,38 @@ class CalibrationReport:
             seed=seed,
         )
         self.metrics = {name: computed[name] | given.get(name, {}) for name in self.samples}
-        self.misspecification = self._check_observations(num_check_simulations)
+        self.misspecification = self._check_observations(num_check_simulations, check_simulations)
 
-    def _check_observations(self, num_simulations: int) -> MetricResult | None:
+    def _given_distances(self, distances: Mapping[str, object] | None) -> dict[str, np.ndarray]:
+        if distances is None:
+            return {}
+        unknown = set(distances) - set(self.samples)
+        if unknown:
+            raise ValueError(
+                f"resimulation_distances names methods without samples: {sorted(unknown)}; "
+                f"expected from {sorted(self.samples)}"
+            )
+        checked = {}
+        for name, values in distances.items():
+            values = np.asarray(values, dtype=np.float64)
+            n_obs = self.samples[name].shape[0]
+            # Fewer rows are the first observations only (a slow simulator's subset).
+            if values.ndim != 2 or not 0 < values.shape[0] <= n_obs or values.shape[1] == 0:
+                raise ValueError(
+                    f"resimulation_distances[{name!r}] must have shape (m, k) with "
+                    f"m <= {n_obs} observations, got {values.shape}"
+                )
+            checked[name] = values
+        return checked
+
+    def _check_observations(self, num_simulations: int, given: object) -> MetricResult | None:
         """Fraction of test observations a prior-predictive check flags, where it applies."""
         if self.simulator is None or np.ndim(self.x_obs) != 2:
             return None  # sets and images need a summary network; see PriorPredictiveCheck
-        _, x_reference = self.simulator.sample_joint(num_simulations, seed=self.seed + 1)
+        if given is not None:
+            x_reference = np.asarray(given, dtype=np.float64)[:num_simulations]
+        else:
+            _, x_reference = self.simulator.sample_joint(num_simulations, seed=self.seed + 1)
         check = PriorPredictiveCheck().fit(x_reference, seed=self.seed)
         return flagged_fraction(check, self.x_obs, seed=self.seed)
 
@@ -225,7 +278,17 @@ class CalibrationReport:
                 "Recovery: posterior mean ± standard deviation against the true value.",
             )
         ]
-        if self.simulator is not None:
+        if self.resimulation_distances:
+            at_map = all(d.shape[1] == 1 for d in self.resimulation_distances.values())
+            accuracy.append(
+                figure_html(
+                    plot_resimulation_distances(self.resimulation_distances, log_scale=True),
+                    "Re-simulation errors ‖s(θ̂) − x*‖ of "
+                    + ("each observation's MAP estimate" if at_map else "posterior samples")
+                    + " (log scale).",
+                )
+            )
+        elif self.simulator is not None:
             accuracy.append(
                 figure_html(
                     plot_resimulation_errors(
@@ -243,6 +306,15 @@ class CalibrationReport:
             )
         ]
         for method, method_samples in samples.items():
+            if method_samples.shape[1] <= method_samples.shape[2]:
+                # A corner plot needs more samples than parameters (ABC keeping 0.5% of a
+                # small budget may have fewer); say so rather than fail the whole report.
+                posteriors.append(
+                    f'<p class="note">{html.escape(method)}: no corner plot, '
+                    f"{method_samples.shape[1]} samples per observation are too few for "
+                    f"{method_samples.shape[2]} parameters.</p>"
+                )
+                continue
             posteriors.append(
                 figure_html(
                     plot_corner(

@@ -198,3 +198,44 @@ def test_sampling_without_a_simulator_is_an_error():
         RejectionABC(quantile=0.1).sample([[0.0]], 10)
     with pytest.raises(TypeError, match="must be an sbinn Simulator"):
         RejectionABC(quantile=0.1).fit(simulator=lambda t: t)
+
+
+@pytest.mark.parametrize("mode", ["quantile", "threshold"])
+def test_a_reference_table_gives_what_the_same_simulations_give_when_run(mode):
+    sim = conjugate_simulator()
+    table = bank(sim, 4000, chunk_size=1000, seed=3)
+    options = {"quantile": 0.01} if mode == "quantile" else {"epsilon": 0.2}
+    abc = RejectionABC(sim, mode=mode, chunk_size=1000, progress=False, **options)
+    x_obs = [[0.3], [-1.0]]
+    simulated = abc.sample(x_obs, 40, seed=3)
+    replayed = abc.sample(x_obs, 40, seed=99, reference=table)
+    np.testing.assert_array_equal(simulated, replayed)
+    assert abc.last_run.num_failed == 0
+
+
+def test_a_reference_table_too_small_for_the_quantile_is_refused():
+    sim = conjugate_simulator()
+    abc = RejectionABC(sim, mode="quantile", quantile=0.01, progress=False)
+    with pytest.raises(ValueError, match=r"needs 4000 reference simulations.*has 1000"):
+        abc.sample([[0.0]], 40, reference=bank(sim, 1000, 1000, 0))
+
+
+def test_threshold_abc_that_exhausts_the_reference_table_says_so():
+    sim = conjugate_simulator()
+    abc = RejectionABC(sim, mode="threshold", epsilon=1e-4, progress=False)
+    with pytest.raises(SimulationBudgetError, match="all 500 reference simulations"):
+        abc.sample([[0.0]], 40, reference=bank(sim, 500, 500, 0))
+
+
+@pytest.mark.parametrize(
+    ("reference", "match"),
+    [
+        (np.zeros((10, 1)), "pair"),
+        ((np.zeros((10, 1)), np.zeros((9, 1))), "same number of rows"),
+        ((np.zeros((10, 2)), np.zeros((10, 1))), "reference theta"),
+    ],
+)
+def test_malformed_reference_tables_are_refused(reference, match):
+    abc = RejectionABC(conjugate_simulator(), mode="quantile", quantile=1.0, progress=False)
+    with pytest.raises((TypeError, ValueError), match=match):
+        abc.sample([[0.0]], 5, reference=reference)

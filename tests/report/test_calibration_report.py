@@ -114,3 +114,59 @@ def test_observations_unlike_the_simulations_are_shown_in_red(report):
     )
     assert shifted.misspecification.value == 1.0
     assert shifted._observation_section().parts[0].startswith('<p class="flag">60 of 60')
+
+
+class CountingSimulator:
+    """Wraps the doubling simulator and counts the rows it is asked to simulate."""
+
+    def __new__(cls):
+        simulator = doubling_simulator()
+        simulator.rows = 0
+        original = simulator.simulate
+
+        def simulate(theta, rng=None):
+            simulator.rows += len(theta)
+            return original(theta, rng)
+
+        simulator.simulate = simulate
+        return simulator
+
+
+def test_given_distances_and_check_simulations_spare_the_simulator():
+    theta, _, samples = gaussian_posteriors(num_obs=30, num_samples=40)
+    simulator = CountingSimulator()
+    distances = np.abs(np.random.default_rng(0).normal(size=(30, 1)))
+    report = CalibrationReport(
+        {"map": samples},
+        theta,
+        x_obs=2 * theta,
+        simulator=simulator,
+        resimulation_distances={"map": distances},
+        check_simulations=2 * simulator.prior.sample(500, np.random.default_rng(1)),
+    )
+    assert simulator.rows == 0
+    mean = report.metrics["map"]["resimulation_error_mean"]
+    assert mean.value == pytest.approx(distances.mean())
+    assert "MAP" in mean.method
+    assert "MAP estimate (log scale)" in report.to_html()
+    assert simulator.rows == 0
+
+
+def test_too_few_samples_for_a_corner_plot_give_a_note_not_a_failure():
+    theta, _, samples = gaussian_posteriors(num_obs=20, num_samples=2)
+    html = CalibrationReport({"sparse": samples}, theta).to_html()
+    assert "sparse: no corner plot, 2 samples per observation are too few" in html
+
+
+@pytest.mark.parametrize(
+    ("distances", "match"),
+    [
+        ({"other": np.ones((30, 1))}, "names methods without samples"),
+        ({"a": np.ones(30)}, "shape"),
+        ({"a": np.ones((31, 1))}, r"m <= 30 observations"),
+    ],
+)
+def test_malformed_distances_are_refused(distances, match):
+    theta, _, samples = gaussian_posteriors(num_obs=30)
+    with pytest.raises(ValueError, match=match):
+        CalibrationReport({"a": samples}, theta, resimulation_distances=distances)

@@ -26,7 +26,10 @@ from sbinn.report.plots.calibration import plot_calibration_curves
 from sbinn.report.plots.coverage import plot_coverage
 from sbinn.report.plots.posterior import plot_corner, plot_posterior_overlay
 from sbinn.report.plots.recovery import plot_recovery
-from sbinn.report.plots.resimulation import plot_resimulation_errors
+from sbinn.report.plots.resimulation import (
+    plot_resimulation_distances,
+    plot_resimulation_errors,
+)
 from sbinn.report.plots.sbc import plot_sbc
 
 __all__ = [
@@ -35,6 +38,7 @@ __all__ = [
     "plot_coverage",
     "plot_posterior_overlay",
     "plot_recovery",
+    "plot_resimulation_distances",
     "plot_resimulation_errors",
     "plot_sbc",
 ]

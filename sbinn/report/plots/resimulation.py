@@ -25,6 +25,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
@@ -34,7 +36,7 @@ from sbinn.diagnostics.resimulation import resimulation_distances
 from sbinn.report.plots._common import as_method_samples, method_color
 from sbinn.simulator import SeedLike, SimulationError, Simulator, as_generator
 
-__all__ = ["plot_resimulation_errors"]
+__all__ = ["plot_resimulation_distances", "plot_resimulation_errors"]
 
 
 def _edges(pooled: np.ndarray, bins: int, log_scale: bool) -> np.ndarray:
@@ -82,19 +84,61 @@ def plot_resimulation_errors(
     bins = check_positive_int(bins, "bins")
     methods = as_method_samples(samples)
     streams = as_generator(seed).spawn(len(methods))
-    distances = {}
-    for (label, method_samples), stream in zip(methods, streams, strict=True):
-        d = resimulation_distances(
+    distances = {
+        label: resimulation_distances(
             method_samples, x_obs, simulator, seed=stream, chunk_size=chunk_size
         )
+        for (label, method_samples), stream in zip(methods, streams, strict=True)
+    }
+    return plot_resimulation_distances(
+        distances, bins=bins, log_scale=log_scale, simulator_name=simulator.name
+    )
+
+
+def plot_resimulation_distances(
+    distances: Mapping[str, object] | object,
+    *,
+    bins: int = 40,
+    log_scale: bool = False,
+    simulator_name: str = "simulator",
+) -> Figure:
+    """Histogram of re-simulation distances that are already computed.
+
+    Args:
+        distances: ``(n_obs, k)`` distances (NaN: failed), or a mapping from method name
+            to such arrays, e.g. from :func:`~sbinn.diagnostics.resimulation_distances`.
+        bins: Number of histogram bins, shared by all methods.
+        log_scale: Logarithmic distance axis and bins.
+        simulator_name: Named in the error when every re-simulation failed.
+
+    Example:
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> fig = plot_resimulation_distances({"a": [[0.1, 0.2]], "b": [[1.0, np.nan]]})
+        >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+        ['a (median 0.15)', 'b (median 1, 1 failed)']
+    """
+    bins = check_positive_int(bins, "bins")
+    if isinstance(distances, Mapping):
+        named = list(distances.items())
+    else:
+        named = [(None, distances)]
+    kept = {}
+    for label, d in named:
+        d = np.asarray(d, dtype=float)
+        if d.ndim != 2 or d.size == 0 or np.any(np.isinf(d)) or np.any(d < 0):
+            raise ValueError(
+                "distances must be (n_obs, k) arrays of finite distances >= 0 (NaN: failed), "
+                f"got shape {d.shape}" + ("" if label is None else f" for {label!r}")
+            )
         valid = d[np.isfinite(d)]
         if valid.size == 0:
             whose = "" if label is None else f" for {label!r}"
             raise SimulationError(
-                f"all {d.size} re-simulations of {simulator.name!r}{whose} failed"
+                f"all {d.size} re-simulations of {simulator_name!r}{whose} failed"
             )
-        distances[label] = (valid, d.size - valid.size)
-
+        kept[label] = (valid, d.size - valid.size)
+    distances = kept
     edges = _edges(np.concatenate([v for v, _ in distances.values()]), bins, log_scale)
     fig, ax = plt.subplots(figsize=(5.5, 3.5), layout="constrained")
     for i, (label, (valid, num_failed)) in enumerate(distances.items()):

@@ -1,0 +1,91 @@
+"""One training set shared by every method of a benchmark, for simulators too slow to rerun.
+
+With a cheap simulator every method draws its own simulations. With a slow one (the tissue
+model solves a radiative transfer problem per wavelength) the benchmark simulates once and
+each method trains on the first ``budget`` rows, as in the thesis, where every learned
+method saw the same 15 000 simulations. Each method is charged the simulation time of its
+own share.
+
+Example:
+    >>> from simulators.kinematics import KinematicsSimulator
+    >>> bank = simulate_bank(KinematicsSimulator(), 1000, seed=0, progress=False)
+    >>> theta, x = bank.take(400)
+    >>> theta.shape, x.shape, bank.seconds_for(400) <= bank.seconds
+    ((400, 4), (400, 2), True)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from sbinn._validation import check_positive_int
+from sbinn.parallel import SimulationStream
+from sbinn.simulator import Simulator
+
+__all__ = ["SimulationBank", "simulate_bank"]
+
+
+@dataclass(frozen=True)
+class SimulationBank:
+    """Successful simulations in the order they were run, and what they cost.
+
+    Attributes:
+        theta: Parameters ``(n, dim_theta)``.
+        x: Observations ``(n, ...)``.
+        num_simulated: Simulations run, failed ones included.
+        seconds: Wall time of all of them.
+        seed: Seed of the run.
+    """
+
+    theta: np.ndarray
+    x: np.ndarray
+    num_simulated: int
+    seconds: float
+    seed: int
+
+    def take(self, num_simulations: int) -> tuple[np.ndarray, np.ndarray]:
+        """The successful ones among the first ``num_simulations`` simulations."""
+        num_simulations = check_positive_int(num_simulations, "num_simulations")
+        if num_simulations > self.num_simulated:
+            raise ValueError(
+                f"the shared simulations hold {self.num_simulated}, fewer than the "
+                f"{num_simulations} asked for"
+            )
+        # Failures are rare and spread evenly, so the share of rows matches the share of runs.
+        rows = round(self.theta.shape[0] * num_simulations / self.num_simulated)
+        return self.theta[:rows], self.x[:rows]
+
+    def seconds_for(self, num_simulations: int) -> float:
+        """Simulation time of a share of ``num_simulations``, at the bank's measured rate."""
+        return self.seconds * num_simulations / self.num_simulated
+
+    def to_json(self) -> dict:
+        return {
+            "simulations": self.num_simulated,
+            "successful": int(self.theta.shape[0]),
+            "time_s": round(self.seconds, 4),
+            "seed": self.seed,
+        }
+
+
+def simulate_bank(
+    simulator: Simulator,
+    num_simulations: int,
+    *,
+    seed: int,
+    progress: bool | None = None,
+    chunk_size: int = 2_000,
+) -> SimulationBank:
+    """Run ``num_simulations`` prior simulations in seeded chunks and keep the successful ones."""
+    stream = SimulationStream(
+        simulator, num_simulations, chunk_size=chunk_size, seed=seed, progress=progress
+    )
+    start = time.perf_counter()
+    parts = list(stream)
+    seconds = time.perf_counter() - start
+    theta = np.concatenate([theta for theta, _ in parts])
+    x = np.concatenate([x for _, x in parts])
+    return SimulationBank(theta, x, stream.num_simulated, seconds, seed)
