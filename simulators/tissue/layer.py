@@ -31,6 +31,32 @@ and the same with the roles of up and down swapped. A thin layer of thickness
 This is the adding-doubling method of Prahl, van Gemert & Welch, Appl. Opt. 32, 559 (1993),
 written here in a flux basis; it solves the transport equation, not its diffusion limit.
 
+**Eigen-decomposition (default).** Doubling needs :math:`\log_2(\tau/\Delta\tau)` steps, each
+with a linear solve. The same discrete equations are instead solved exactly for any
+thickness from one symmetric eigen-decomposition (discrete ordinates; e.g. Stamnes et al.,
+Appl. Opt. 27, 2502 (1988)). The flux basis is rescaled by :math:`D = M (C/S)^{1/2}` (``M``
+the cosines, ``C`` the flux weights, ``S`` the column normalisation of :math:`h`), in which
+:math:`\mu\,dG^\pm/d\tau = \mp[(I - \tfrac{a}{2}Q^{++})G^\pm - \tfrac{a}{2}Q^{+-}G^\mp]` with
+symmetric :math:`Q`. The sum and difference of up and down fluxes then obey a second-order
+equation whose matrix :math:`M^{-1}S_+M^{-1}S_-`, with
+:math:`S_\pm = I - \tfrac{a}{2}(Q^{++} \pm Q^{+-})`, is similar through the Cholesky factor
+:math:`S_- = LL^T` (positive definite, also without absorption) to the symmetric
+:math:`Z = L^T M^{-1} S_+ M^{-1} L = V\Lambda^2V^T`. With :math:`\theta = \tanh(\Lambda\tau/2)`,
+:math:`K = LV\theta\Lambda^{-1}V^TL^T` and :math:`J = L^TM^{-1}L + V\Lambda\theta V^T`,
+
+.. math::
+
+    R = M^{-1}LJ^{-1}L^T - (K + M)^{-1}M, \qquad T = M^{-1}LJ^{-1}L^T + (K + M)^{-1}M - I.
+
+Only bounded functions of :math:`\Lambda` appear (no growing exponentials, no division by an
+eigenvalue that vanishes without absorption), so this is stable for any thickness. The
+eigenvalues are taken as Rayleigh quotients, which keeps the small ones (weak absorption)
+accurate. It costs about as much as a handful of doubling steps, where tissue layers need 10
+to 16, and unlike the diamond start it is exact in ``tau`` (the diamond start is not for
+grazing bins with :math:`\Delta\tau/\mu \gtrsim 1`). A layer with a bin more grazing than
+:data:`EIGEN_MIN_COSINE` (two almost equal indices) makes :math:`Z` ill-conditioned; such
+layers are doubled instead.
+
 Example:
     >>> import numpy as np
     >>> from simulators.tissue.quadrature import direction_grid
@@ -48,7 +74,21 @@ import numpy as np
 
 from simulators.tissue.quadrature import DirectionGrid
 
-__all__ = ["START_THICKNESS", "delta_m", "doubling", "layer_matrices", "redistribution"]
+__all__ = [
+    "EIGEN_MIN_COSINE",
+    "METHODS",
+    "START_THICKNESS",
+    "delta_m",
+    "doubling",
+    "layer_matrices",
+    "redistribution",
+]
+
+METHODS = ("eigen", "doubling")
+"""Ways :func:`layer_matrices` solves a layer: the same equations, the first exact in tau."""
+
+EIGEN_MIN_COSINE = 1e-3
+"""Layers with a bin more grazing than this are solved by doubling even for ``"eigen"``."""
 
 START_THICKNESS = 2.0**-6
 """Optical thickness below which a layer is started with the diamond scheme."""
@@ -75,6 +115,28 @@ def _legendre(mu: np.ndarray, order: int) -> np.ndarray:
     return p
 
 
+def _kernels(g: np.ndarray, mu: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unnormalised ``h(mu_i, mu_j) + h(mu_i, -mu_j)`` and their difference, each ``(m, k, k)``.
+
+    The sum holds the even Legendre terms only and the difference the odd ones.
+    """
+    f = g[:, None] ** order
+    k = np.arange(order)
+    moments = (2 * k + 1) * (g[:, None] ** k - f) / (1.0 - f)
+    p = _legendre(mu, order)
+    weighted = moments[:, :, None] * p
+    even, odd = k % 2 == 0, k % 2 == 1
+    h_sum = 2.0 * np.einsum("mki,mkj->mij", p[:, even], weighted[:, even])
+    h_difference = 2.0 * np.einsum("mki,mkj->mij", p[:, odd], weighted[:, odd])
+    return h_sum, h_difference
+
+
+def _column_scale(h_sum: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Scale of each column ``(m, k)`` so that ``sum_i weight_i h_sum_ij = 2``."""
+    total = np.einsum("mi,mij->mj", weight, h_sum)
+    return np.divide(2.0, total, out=np.zeros_like(total), where=total > 0)
+
+
 def redistribution(
     g: np.ndarray, mu: np.ndarray, weight: np.ndarray, order: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -83,16 +145,9 @@ def redistribution(
     ``weight`` are the quadrature weights in ``mu`` (zero for bins absent from the layer);
     every column is normalised so that ``sum_i weight_i (h++ + h+-)_ij = 2``.
     """
-    f = g[:, None] ** order
-    k = np.arange(order)
-    moments = (2 * k + 1) * (g[:, None] ** k - f) / (1.0 - f)
-    p = _legendre(mu, order)
-    weighted = moments[:, :, None] * p
-    h_same = np.einsum("mki,mkj->mij", p, weighted)
-    h_opposite = np.einsum("mki,mkj->mij", p, weighted * ((-1.0) ** k)[None, :, None])
-    total = np.einsum("mi,mij->mj", weight, h_same + h_opposite)
-    scale = np.divide(2.0, total, out=np.zeros_like(total), where=total > 0)
-    return h_same * scale[:, None, :], h_opposite * scale[:, None, :]
+    h_sum, h_difference = _kernels(g, mu, order)
+    scale = _column_scale(h_sum, weight)[:, None, :] / 2.0
+    return (h_sum + h_difference) * scale, (h_sum - h_difference) * scale
 
 
 def _diamond_start(
@@ -140,6 +195,7 @@ def layer_matrices(
     tau: np.ndarray,
     albedo: np.ndarray,
     g: np.ndarray | None = None,
+    method: str = "eigen",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Flux reflection and transmission ``(m, k, k)`` of homogeneous layers.
 
@@ -151,11 +207,18 @@ def layer_matrices(
         tau: Optical thickness ``(mu_a + mu_s) * d`` of each layer ``(m,)``.
         albedo: Single-scattering albedo ``mu_s / (mu_a + mu_s)`` ``(m,)``.
         g: Henyey-Greenstein anisotropy ``(m,)``, in ``(-1, 1)``; ``None`` for isotropic.
+        method: ``"eigen"`` (exact in ``tau``, faster; layers with a bin more grazing than
+            :data:`EIGEN_MIN_COSINE` are doubled all the same) or ``"doubling"``.
 
     Returns:
         ``(R, T)``, the same seen from above and from below; bins absent from a layer have
         zero rows and columns.
+
+    Raises:
+        ValueError: for an unknown ``method``.
     """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     g = np.zeros_like(tau) if g is None else g
     albedo, tau = delta_m(albedo, tau, g, grid.order)
     m, k = mu.shape
@@ -164,10 +227,16 @@ def layer_matrices(
     # several indices is much smaller (solves cost ~ k**3).
     size = present.sum(axis=1)
     size[np.any(present != (np.arange(k) < size[:, None]), axis=1)] = k
+    # Bins with tiny cosines, near a critical angle between two almost equal indices, make
+    # the eigenproblem ill-conditioned (energy is lost ~1e-6 at mu ~ 1e-5); doubling copes.
+    grazing = np.where(present, mu, np.inf).min(axis=1) < EIGEN_MIN_COSINE
+    doubled = grazing | (method == "doubling")
+    group = 2 * size + doubled
     r, t = np.zeros((m, k, k)), np.zeros((m, k, k))
-    for p in np.unique(size[size > 0]):
-        rows = np.flatnonzero(size == p)
-        r[rows, :p, :p], t[rows, :p, :p] = _homogeneous(
+    for key in np.unique(group[size > 0]):
+        p, solve = key // 2, _homogeneous if key % 2 else _eigen
+        rows = np.flatnonzero(group == key)
+        r[rows, :p, :p], t[rows, :p, :p] = solve(
             grid.weight[rows, :p],
             mu[rows, :p],
             present[rows, :p],
@@ -180,6 +249,38 @@ def layer_matrices(
     return r, t
 
 
+def _unique_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of ``key`` and each row's index into them, like ``np.unique(axis=0)``.
+
+    Rows are grouped by a random projection first (``np.unique`` on rows sorts them as
+    byte strings, which is slow); rows that share a projection but differ, which no sane
+    input will produce, fall back to ``np.unique``.
+    """
+    projection = key @ np.random.default_rng(0).uniform(0.5, 1.5, key.shape[1])
+    _, first, index = np.unique(projection, return_index=True, return_inverse=True)
+    if np.array_equal(key[first][index], key):
+        return key[first], index
+    unique, index = np.unique(key, axis=0, return_inverse=True)
+    return unique, index.reshape(-1)
+
+
+def _shared_kernels(
+    g: np.ndarray, mu: np.ndarray, weight: np.ndarray, order: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_kernels` and :func:`_column_scale` of the distinct rows, their ``weight`` and
+    each row's index into them.
+
+    The phase function does not depend on absorption or thickness: across wavelengths most
+    layers share it.
+    """
+    k = mu.shape[1]
+    key = np.concatenate([g[:, None], mu, weight], axis=1)
+    unique, index = _unique_rows(key)
+    h_sum, h_difference = _kernels(unique[:, 0], unique[:, 1 : k + 1], order)
+    weight = unique[:, k + 1 :]
+    return h_sum, h_difference, _column_scale(h_sum, weight), weight, index.reshape(-1)
+
+
 def _homogeneous(
     weight: np.ndarray,
     mu: np.ndarray,
@@ -190,20 +291,17 @@ def _homogeneous(
     g: np.ndarray,
     order: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`layer_matrices` after delta-M scaling, on the bins given."""
+    """:func:`layer_matrices` by doubling, after delta-M scaling, on the bins given."""
     inv_mu = np.divide(1.0, mu, out=np.zeros_like(mu), where=present)
     mu_weight = weight * inv_mu / (2.0 * n[:, None] ** 2)
-    # The phase function does not depend on absorption or thickness: across wavelengths
-    # most layers share it.
-    key = np.concatenate([g[:, None], mu, mu_weight], axis=1)
-    unique, index = np.unique(key, axis=0, return_inverse=True)
-    k = mu.shape[1]
-    h_same, h_opposite = redistribution(
-        unique[:, 0], unique[:, 1 : k + 1], unique[:, k + 1 :], order
+    h_sum, h_difference, scale, _, index = _shared_kernels(g, mu, mu_weight, order)
+    scale = scale[:, None, :] / 2.0
+    h_same, h_opposite = (
+        ((h_sum + h_difference) * scale)[index],
+        ((h_sum - h_difference) * scale)[index],
     )
-    index = index.reshape(-1)
-    h_same, h_opposite = h_same[index], h_opposite[index]
     # Scattering from bin j into bin i per unit optical depth, in the flux basis.
+    k = mu.shape[1]
     gain = (albedo[:, None] * mu_weight)[:, :, None] * (inv_mu / 2.0)[:, None, :]
     a_matrix = inv_mu[:, :, None] * np.eye(k) - gain * h_same
     b_matrix = gain * h_opposite
@@ -212,3 +310,66 @@ def _homogeneous(
     r, t = doubling(r, t, steps)
     mask = (present[:, :, None] & present[:, None, :]).astype(float)
     return r * mask, t * mask
+
+
+def _eigen(
+    weight: np.ndarray,
+    mu: np.ndarray,
+    present: np.ndarray,
+    n: np.ndarray,
+    tau: np.ndarray,
+    albedo: np.ndarray,
+    g: np.ndarray,
+    order: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`layer_matrices` by eigen-decomposition (module docstring), on the bins given."""
+    k = mu.shape[1]
+    # Bins of an empty band (zero weight) never carry flux: nothing is scattered into them
+    # and interfaces do not mix bins. Leaving them out of the scattering keeps D finite;
+    # absent bins get a dummy cosine of 1 and are masked at the end.
+    active = present & (weight > 0)
+    mu = np.where(present, mu, 1.0)
+    flux_weight = np.where(active, weight / (2.0 * n[:, None] ** 2 * mu), 0.0)
+    h_sum, h_difference, scale, unique_weight, index = _shared_kernels(g, mu, flux_weight, order)
+    root = np.sqrt(unique_weight * scale)
+    outer = root[:, :, None] * root[:, None, :]
+    half_albedo = (albedo / 2.0)[:, None, None]
+    diagonal = (slice(None), *np.diag_indices(k))
+    s_plus = (outer * h_sum)[index]
+    s_plus *= -half_albedo
+    s_plus[diagonal] += 1.0
+    s_minus = (outer * h_difference)[index]
+    s_minus *= -half_albedo
+    s_minus[diagonal] += 1.0
+    chol = np.linalg.cholesky(s_minus)
+    chol_t = chol.transpose(0, 2, 1)
+    lower = chol / mu[:, :, None]  # M^-1 L
+    _, v = np.linalg.eigh(lower.transpose(0, 2, 1) @ s_plus @ lower)
+    # eigh gets an eigenvalue to about 1e-16 of the largest, ~1/mu**2 of the most grazing
+    # bin: too coarse for the small ones of weakly absorbing layers, which set how thick
+    # layers reflect and conserve energy. Their Rayleigh quotients w^T S+ w, with w = M^-1 L v,
+    # are accurate to 1e-16 of |w|**2 instead.
+    lv = chol @ v
+    w = lv / mu[:, :, None]
+    lam_squared = np.einsum("mji,mji->mi", w, s_plus @ w)
+    lam = np.sqrt(np.maximum(lam_squared, 0.0))  # rounding can leave -1e-17 for a = 1
+    theta = np.tanh(lam * (tau / 2.0)[:, None])
+    # theta / lam tends to tau / 2 as lam -> 0, which is where a = 1 puts one eigenvalue.
+    ratio = np.divide(theta, lam, out=np.repeat(tau[:, None] / 2.0, k, axis=1), where=lam > 0)
+    k_plus_m = (lv * ratio[:, None, :]) @ lv.transpose(0, 2, 1)
+    k_plus_m[diagonal] += mu
+    j = chol_t @ lower + (v * (lam * theta)[:, None, :]) @ v.transpose(0, 2, 1)
+    common = lower @ np.linalg.solve(j, chol_t)
+    direct = np.linalg.inv(k_plus_m) * mu[:, None, :]
+    # Back from the symmetric basis G = D^-1 F to fluxes: X -> D X D^-1.
+    scale = scale[index]
+    d = np.sqrt(np.divide(flux_weight, scale, out=np.ones_like(scale), where=active)) * mu
+    factor = d[:, :, None] / d[:, None, :]
+    if not present.all():
+        factor *= present[:, :, None] & present[:, None, :]
+    r = common - direct
+    r *= factor
+    t = common + direct
+    t[diagonal] -= 1.0
+    t *= factor
+    return r, t

@@ -130,6 +130,49 @@ def test_batch_rows_do_not_depend_on_their_neighbours():
     assert batch.reflectance[3, 2] == pytest.approx(float(alone.reflectance), abs=1e-9)
 
 
+def test_results_do_not_depend_on_the_number_of_threads():
+    rng = np.random.default_rng(3)
+    shape = (50, 4, 3)
+    args = (
+        rng.uniform(0.1, 20, shape),
+        rng.uniform(10, 500, shape),
+        rng.uniform(0.7, 0.95, shape),
+        rng.uniform(1.33, 1.54, shape),
+        rng.uniform(0.002, 0.2, shape),
+    )
+    one = slab_rt(*args, chunk_size=16, workers=1)
+    three = slab_rt(*args, chunk_size=16, workers=3)
+    np.testing.assert_array_equal(three.reflectance, one.reflectance)
+    np.testing.assert_array_equal(three.transmittance, one.transmittance)
+
+
+def test_eigen_and_doubling_layers_give_the_same_stacks():
+    rng = np.random.default_rng(4)
+    shape = (60, 3)
+    args = (
+        rng.uniform(0.0, 50, shape),
+        rng.uniform(1, 1000, shape),
+        rng.uniform(-0.5, 0.97, shape),
+        rng.uniform(1.0, 1.55, shape),
+        rng.uniform(0.001, 0.3, shape),
+    )
+    below = rng.choice([1.0, 1.33, 1.5], shape[0])
+    eigen = slab_rt(*args, n_below=below, method="eigen")
+    doubled = slab_rt(*args, n_below=below, method="doubling")
+    # Within the diamond start's error; the eigen-decomposition is exact in tau.
+    np.testing.assert_allclose(eigen.reflectance, doubled.reflectance, atol=2e-5)
+    np.testing.assert_allclose(eigen.transmittance, doubled.transmittance, atol=2e-5)
+
+
+@pytest.mark.parametrize("gap", [1e-3, 1e-7, 1e-12, 0.0])
+def test_nearly_equal_indices_conserve_energy(gap):
+    # A band of directions between two almost equal indices has nearly grazing bins.
+    out = slab_rt(
+        0.0, [466.0, 58.0, 364.0], [0.96, 0.46, 0.18], [1.4 + gap, 1.34, 1.4], [0.26, 0.1, 0.17]
+    )
+    assert abs(out.reflectance + out.specular + out.transmittance - 1.0) < 1e-6
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
@@ -138,6 +181,8 @@ def test_batch_rows_do_not_depend_on_their_neighbours():
         ({"mu_a": -1.0}, "mu_a must be finite and >= 0"),
         ({"mu_s": np.nan}, "mu_s must be finite"),
         ({"mu_a": np.ones(3), "mu_s": np.ones(2)}, "must broadcast together"),
+        ({"workers": 0}, "workers >= 1"),
+        ({"method": "fast"}, "method must be one of"),
     ],
 )
 def test_bad_inputs_are_rejected_with_a_clear_message(kwargs, message):
