@@ -49,6 +49,7 @@ from sbinn.methods.cinn_loss import ConditionalFlow, ConditionalMaximumLikelihoo
 from sbinn.nn import InvertibleNetwork
 from sbinn.parallel import chunk_generator
 from sbinn.simulator import Simulator
+from sbinn.support import BoundedSupport
 from sbinn.train import TrainingConfig, TrainingHistory, resolve_device, train
 
 __all__ = ["CINN", "CINNConfig", "TrainingConfig"]
@@ -109,6 +110,7 @@ class CINN:
         self.seed = seed
         self.model: ConditionalFlow | None = None
         self.theta_scaler: Standardizer | None = None
+        self.support: BoundedSupport | None = None
         self.layout: ObservationLayout | None = None
         self.conditioning: str | None = None
         self.dims: dict[str, int] = {}
@@ -173,7 +175,8 @@ class CINN:
             raise ValueError(
                 f"discrete_parameters {bad} are out of range for {theta.shape[1]} parameter(s)"
             )
-        self.theta_scaler = Standardizer.fit(theta)
+        self.support = self._support(theta.shape[1])
+        self.theta_scaler = Standardizer.fit(self._to_flow_space(theta))
         self.conditioning = self.config.conditioning or default_conditioning(x)
         self.layout = ObservationLayout.fit(x, self.conditioning)
         self._build(theta.shape[1])
@@ -194,10 +197,25 @@ class CINN:
         values, mask = self.layout.prepare(x, "x")
         self.num_simulations += len(theta)
         tensors = (
-            torch.as_tensor(self.theta_scaler.transform(theta), dtype=self.dtype),
+            torch.as_tensor(
+                self.theta_scaler.transform(self._to_flow_space(theta)), dtype=self.dtype
+            ),
             torch.as_tensor(values, dtype=self.dtype),
         )
         return tensors if mask is None else (*tensors, torch.as_tensor(mask))
+
+    def _support(self, dim_theta: int) -> BoundedSupport | None:
+        bounds = self.config.parameter_bounds
+        if bounds is None:
+            return None
+        if len(bounds) != dim_theta:
+            raise ValueError(
+                f"parameter_bounds name {len(bounds)} parameter(s), theta has {dim_theta}"
+            )
+        return BoundedSupport.from_bounds(bounds)
+
+    def _to_flow_space(self, theta: np.ndarray) -> np.ndarray:
+        return theta if self.support is None else self.support.forward(theta)[0]
 
     def _build(self, dim_theta: int) -> None:
         cfg = self.config
@@ -275,6 +293,8 @@ class CINN:
         with torch.inference_mode():
             out = model.sample(c, num_samples, generator=generator, chunk=self._chunk)
         samples = self.theta_scaler.inverse(out.numpy().astype(np.float64))
+        if self.support is not None:
+            samples = self.support.inverse(samples)
         for i in self.config.discrete_parameters:
             samples[:, i] = np.rint(samples[:, i])
         self.time_s["sampling"] = time.perf_counter() - start
@@ -304,6 +324,15 @@ class CINN:
                 f"theta and x need the same number of rows (or x one row), "
                 f"got {len(theta)} and {len(c)}"
             )
+        log_jacobian = np.zeros(len(theta))
+        if self.support is not None:
+            # Outside the support the density is zero; those rows are scored at an inside
+            # point and set to -inf afterwards.
+            inside = self.support.contains(theta)
+            centre = self.support.inverse(np.zeros((1, theta.shape[1])))
+            safe = np.where(inside[:, None], theta, centre)
+            theta, log_jacobian = self.support.forward(safe)
+            log_jacobian = np.where(inside, log_jacobian, -np.inf)
         u = torch.as_tensor(self.theta_scaler.transform(theta), dtype=self.dtype)
         generator = torch.Generator(device=self.device).manual_seed(self.seed)
         with torch.inference_mode():
@@ -314,7 +343,7 @@ class CINN:
                 generator=generator,
                 chunk=self._chunk,
             )
-        return log_q.double().numpy() + self.theta_scaler.log_abs_det
+        return log_q.double().numpy() + self.theta_scaler.log_abs_det + log_jacobian
 
     def settings(self) -> dict:
         """JSON-serialisable description for records."""
@@ -345,6 +374,7 @@ class CINN:
             CINNConfig.from_json(config["config"]), device=device, dtype=dtype, seed=config["seed"]
         )
         cinn.theta_scaler = Standardizer.from_config(config["theta_scaler"])
+        cinn.support = cinn._support(config["dims"]["theta"])
         cinn.layout = ObservationLayout.from_config(config["layout"])
         cinn.conditioning = config["conditioning"]
         cinn._build(config["dims"]["theta"])
