@@ -5,18 +5,28 @@ adding-doubling) per 8-band spectrum, batched, measured side by side in one run.
 spectrum needs the reflectance at the camera's 24 wavelengths (8 bands × 3).
 
 - **ours**: ``TissueSimulator(setting).simulate`` on a batch of prior draws: three layers
-  with Fresnel interfaces, all draws and wavelengths in one batched call.
+  with Fresnel interfaces, all draws and wavelengths in one batched call. Timed three ways:
+
+  - ``eigen_1_thread``: the default solver (layers by eigen-decomposition), one thread;
+  - ``eigen_threads``: the same with ``slab_rt``'s default thread pool
+    (:func:`~simulators.tissue.adding_doubling.default_workers` threads);
+  - ``doubling_1_thread``: layers by doubling (the solver's previous layer method), one
+    thread, for reference.
+
 - **iadpython**: it solves single slabs only and one at a time, so one spectrum is 24 calls
   of ``Sample.rt()``, for a single slab with the draw's top-layer optics at each wavelength
   (same ``mu_a``, ``mu_s``, ``g``, ``n`` and thickness). Its ``quad_pts`` is set to the number
   of direction bins our solver uses for the same setting (20 for colon, 26 for generic), so
   both solve matrix problems of the same size. A three-layer stack would cost iadpython more,
-  so the ratio is a lower bound.
+  so the ratio is a lower bound. It runs on one thread, so the ratio that counts is against
+  ``eigen_1_thread``.
 
-Each is timed as the median of a few repeats; the process CPU time is recorded next to the
-wall time. iadpython's larger matrix products use a second BLAS thread where there is
-one, ours (many tiny ones) do not: pin both to one thread to compare like with like. Run by
-hand on a quiet machine::
+Each is timed as the median of a few repeats (the best one is recorded too), the repeats of
+all of them interleaved so that a change in the load of a shared machine hits all alike; the
+process CPU time is recorded next to the wall time, and the load average before and after.
+iadpython's larger matrix products use a second BLAS thread where there is one, ours (many
+tiny ones) do not: pin both to one thread to compare like with like. Run by hand on a
+quiet machine::
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/tissue_solver_speed.py
 """
@@ -29,11 +39,16 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from unittest import mock
 
 import iadpython
 import numpy as np
 
+from simulators.tissue import simulator as simulator_module
+from simulators.tissue.adding_doubling import default_workers, slab_rt
 from simulators.tissue.camera import band_average
 from simulators.tissue.optics import absorption, scattering
 from simulators.tissue.priors import layer_parameters, tissue_prior
@@ -44,16 +59,6 @@ BINS = {"colon": 20, "generic": 26}
 """Direction bins of our solver at its defaults: 8 in the escape cone + 6 per further band."""
 
 
-def _timed(function, repeats: int) -> tuple[list[float], list[float]]:
-    wall, cpu = [], []
-    for _ in range(repeats):
-        start, cpu_start = time.perf_counter(), time.process_time()
-        function()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - cpu_start)
-    return wall, cpu
-
-
 def _record(wall: list[float], cpu: list[float], spectra: int) -> dict:
     median = statistics.median(wall)
     return {
@@ -62,18 +67,34 @@ def _record(wall: list[float], cpu: list[float], spectra: int) -> dict:
         "cpu_s": [round(t, 4) for t in cpu],
         "median_wall_s": round(median, 4),
         "spectra_per_s": round(spectra / median, 2),
+        "best_spectra_per_s": round(spectra / min(wall), 2),
     }
 
 
-def measure_ours(setting: str, theta: np.ndarray, repeats: int) -> dict:
+def solver_variants() -> dict[str, dict]:
+    """Options of ``slab_rt`` for each way ours is timed."""
+    return {
+        "eigen_1_thread": {"method": "eigen", "workers": 1},
+        "eigen_threads": {"method": "eigen", "workers": default_workers()},
+        "doubling_1_thread": {"method": "doubling", "workers": 1},
+    }
+
+
+def ours(setting: str, theta: np.ndarray, options: dict) -> Callable[[], object]:
+    """One batched ``simulate`` call with ``slab_rt`` options patched in (the simulator
+    calls ``slab_rt`` with its defaults)."""
     sim = TissueSimulator(setting)
     rng = np.random.default_rng(0)
-    sim.simulate(theta[:8], rng)  # warm caches (haemoglobin table, BLAS threads)
-    wall, cpu = _timed(lambda: sim.simulate(theta, rng), repeats)
-    return _record(wall, cpu, len(theta))
+
+    def run() -> np.ndarray:
+        with mock.patch.object(simulator_module, "slab_rt", partial(slab_rt, **options)):
+            return sim.simulate(theta, rng)
+
+    return run
 
 
-def measure_iadpython(setting: str, theta: np.ndarray, repeats: int) -> dict:
+def iadpython_spectra(setting: str, theta: np.ndarray) -> Callable[[], np.ndarray]:
+    """The same spectra (top layer only) from iadpython, one slab and wavelength at a time."""
     wavelengths = TissueSimulator(setting).camera.wavelengths
     layers = layer_parameters(theta, setting)
     mu_a = absorption(wavelengths[None, :], layers["v_hb"][:, :1], layers["sO2"][:, None])
@@ -96,9 +117,29 @@ def measure_iadpython(setting: str, theta: np.ndarray, repeats: int) -> dict:
             reflectance[i, j] = sample.rt()[0]
         return band_average(reflectance)
 
-    iadpython.Sample(a=0.9, b=1.0, g=0.9, n=1.4, quad_pts=BINS[setting]).rt()  # warm-up
-    wall, cpu = _timed(spectra, repeats)
-    return _record(wall, cpu, len(theta)) | {"quad_pts": BINS[setting]}
+    return spectra
+
+
+def measure(setting: str, theta: np.ndarray, iad_draws: int, repeats: int) -> dict:
+    """Ours (each of :func:`solver_variants`) and iadpython, the repeats interleaved."""
+    runs = {name: ours(setting, theta, options) for name, options in solver_variants().items()}
+    runs["iadpython"] = iadpython_spectra(setting, theta[:iad_draws])
+    ours(setting, theta[:8], {})()  # warm caches (haemoglobin table, BLAS threads)
+    iadpython.Sample(a=0.9, b=1.0, g=0.9, n=1.4, quad_pts=BINS[setting]).rt()
+    times = {name: ([], []) for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            start, cpu_start = time.perf_counter(), time.process_time()
+            run()
+            times[name][0].append(time.perf_counter() - start)
+            times[name][1].append(time.process_time() - cpu_start)
+    iad = _record(*times.pop("iadpython"), iad_draws) | {"quad_pts": BINS[setting]}
+    mine = {
+        name: _record(*times[name], len(theta)) | {"options": options}
+        for name, options in solver_variants().items()
+    }
+    ratios = {name: round(v["spectra_per_s"] / iad["spectra_per_s"], 1) for name, v in mine.items()}
+    return {"ours": mine, "iadpython": iad, "ratio": ratios}
 
 
 def main() -> None:
@@ -106,37 +147,45 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=200, help="draws for our simulator")
     parser.add_argument("--iad-draws", type=int, default=20, help="draws for iadpython")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--iad-repeats", type=int, default=2)
     parser.add_argument("--settings", nargs="+", default=["colon", "generic"])
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     record = {
         "machine": platform.machine(),
         "processor": platform.processor(),
+        "cpus": os.cpu_count(),
         "numpy": np.__version__,
         "iadpython": iadpython.__version__,
         "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
         "settings": {},
     }
     for setting in args.settings:
         theta = tissue_prior(setting).sample(args.batch, np.random.default_rng(1))
-        ours = measure_ours(setting, theta, args.repeats)
-        iad = measure_iadpython(setting, theta[: args.iad_draws], args.iad_repeats)
-        ratio = ours["spectra_per_s"] / iad["spectra_per_s"]
-        record["settings"][setting] = {"ours": ours, "iadpython": iad, "ratio": round(ratio, 1)}
+        record["settings"][setting] = measure(setting, theta, args.iad_draws, args.repeats)
+    record["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    threads = default_workers()
     lines = [
-        "| setting | ours [spectra/s] | iadpython [spectra/s] | ratio |",
-        "|---|---|---|---|",
+        "| setting | ours, 1 thread | ours, "
+        f"{threads} threads | ours, doubling layers, 1 thread | iadpython (1 thread) "
+        "| ratio, 1 thread | ratio, threads |",
+        "|---|---|---|---|---|---|---|",
     ]
     for setting, entry in record["settings"].items():
+        ours, ratio = entry["ours"], entry["ratio"]
         lines.append(
-            f"| {setting} | {entry['ours']['spectra_per_s']:.1f} "
-            f"| {entry['iadpython']['spectra_per_s']:.2f} | {entry['ratio']:.0f}× |"
+            f"| {setting} | {ours['eigen_1_thread']['spectra_per_s']:.1f} "
+            f"| {ours['eigen_threads']['spectra_per_s']:.1f} "
+            f"| {ours['doubling_1_thread']['spectra_per_s']:.1f} "
+            f"| {entry['iadpython']['spectra_per_s']:.2f} "
+            f"| {ratio['eigen_1_thread']:.0f}× | {ratio['eigen_threads']:.0f}× |"
         )
     header = (
         f"Tissue spectra per second (24 wavelengths → 8 bands), ours on {args.batch} prior "
-        f"draws, iadpython on {args.iad_draws}; median of {args.repeats} and "
-        f"{args.iad_repeats} runs\n\n"
+        f"draws, iadpython on {args.iad_draws}; median of {args.repeats} interleaved runs; "
+        f"{record['cpus']} CPUs, load average "
+        f"{record['load_average_before'][0]} before and {record['load_average_after'][0]} "
+        "after\n\n"
     )
     print(header + "\n".join(lines))
     if not args.no_write:

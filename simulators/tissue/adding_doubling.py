@@ -22,7 +22,7 @@ This solves the radiative transfer equation to quadrature accuracy (about 1e-4 w
 default points); it is not a diffusion approximation.
 
 **Batches.** Slabs are solved in chunks of ``chunk_size``: small chunks keep the arrays in
-cache (128 slabs were fastest on a 2-core machine, 1.5x faster than 1024) and can be spread
+cache (128 slabs were fastest on a 2-core machine, ~1.4x faster than 1024) and can be spread
 over threads. Each slab's result depends on its chunk only through rounding, never on the
 number of threads.
 
