@@ -125,6 +125,9 @@ def run_cinn(
     ``conditioning`` replaces the task's conditioning network."""
     task = TASK_SETTINGS[simulator.name]
     config = task.cinn if conditioning is None else replace(task.cinn, conditioning=conditioning)
+    if task.cinn_prior_bounds:
+        bounds = simulator.prior.bounds
+        config = replace(config, parameter_bounds=_open_sides_as_none(bounds))
     cinn = CINN(config, seed=seed)
     output = _fit_and_sample(
         cinn,
@@ -207,6 +210,13 @@ def _fit_and_sample(
             if history.validation_loss
             else None,
         },
+    )
+
+
+def _open_sides_as_none(bounds: np.ndarray) -> tuple[tuple[float | None, float | None], ...]:
+    return tuple(
+        (None if np.isinf(low) else float(low), None if np.isinf(high) else float(high))
+        for low, high in bounds
     )
 
 

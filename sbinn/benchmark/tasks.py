@@ -117,6 +117,8 @@ class TaskSettings:
         resimulated_observations: Re-simulate for the first this many test observations
             only; None: all.
         abc_quantile: Accepted fraction of ABC; None keeps ``num_posterior_samples``.
+        cinn_prior_bounds: The cINN learns the parameters mapped from the prior's support
+            onto the real line (:attr:`CINNConfig.parameter_bounds`).
         training_steps: Optimiser steps of every learned method, whatever the budget; the
             epochs of its training settings are then ignored. None: train for the epochs.
     """
@@ -136,6 +138,7 @@ class TaskSettings:
     resimulate: Literal["posterior", "map"] = "posterior"
     resimulated_observations: int | None = None
     abc_quantile: float | None = None
+    cinn_prior_bounds: bool = False
     training_steps: int | None = None
 
 

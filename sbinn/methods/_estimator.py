@@ -18,9 +18,11 @@ from typing import TypeVar
 
 import torch
 
+from sbinn.data import Standardizer
 from sbinn.simulator import Simulator
+from sbinn.train import resolve_device
 
-__all__ = ["check_data_source", "check_float_dtype", "configure"]
+__all__ = ["TrainedEstimator", "check_data_source", "check_float_dtype", "configure"]
 
 Config = TypeVar("Config")
 
@@ -56,3 +58,41 @@ def check_data_source(theta: object, x: object, simulator: object) -> None:
         raise ValueError("pass either (theta, x) or simulator=..., not both")
     if not isinstance(simulator, Simulator):
         raise TypeError(f"simulator must be an sbinn Simulator, got {type(simulator).__name__}")
+
+
+class TrainedEstimator:
+    """State every trained estimator starts with: its configuration, device, dtype and seed,
+    and the record of its training (``history``, ``time_s``, ``num_simulations``).
+
+    Subclasses set ``kind`` (the tag of saved files) and ``config_type`` (their settings
+    dataclass) and add their own fields after calling ``super().__init__``.
+
+    Args:
+        config: Settings; keyword overrides may be passed instead.
+        device: ``"cpu"`` (default), ``"cuda"`` or ``"auto"``.
+        dtype: ``torch.float32`` (default) or ``torch.float64``.
+        seed: Seeds the initial weights, the simulations and the training.
+        **overrides: Fields of ``config_type``.
+    """
+
+    kind: str
+    config_type: type
+
+    def __init__(
+        self,
+        config: object = None,
+        *,
+        device: str = "cpu",
+        dtype: torch.dtype = torch.float32,
+        seed: int = 0,
+        **overrides: object,
+    ) -> None:
+        self.config = configure(type(self).__name__, self.config_type, config, overrides)
+        self.device = resolve_device(device)
+        self.dtype = check_float_dtype(dtype)
+        self.seed = seed
+        self.theta_scaler: Standardizer | None = None
+        self.dims: dict[str, int] = {}
+        self.history = None
+        self.time_s = {"simulation": 0.0, "training": 0.0, "sampling": 0.0}
+        self.num_simulations = 0

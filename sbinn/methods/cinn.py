@@ -38,7 +38,7 @@ import torch
 from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
 from sbinn.io import load_estimator, save_estimator
-from sbinn.methods._estimator import check_data_source, check_float_dtype, configure
+from sbinn.methods._estimator import TrainedEstimator, check_data_source
 from sbinn.methods.cinn_conditioning import (
     ObservationLayout,
     build_conditioner,
@@ -50,7 +50,7 @@ from sbinn.nn import InvertibleNetwork
 from sbinn.parallel import chunk_generator
 from sbinn.simulator import Simulator
 from sbinn.support import BoundedSupport
-from sbinn.train import TrainingConfig, TrainingHistory, resolve_device, train
+from sbinn.train import TrainingConfig, train
 
 __all__ = ["CINN", "CINNConfig", "TrainingConfig"]
 
@@ -82,7 +82,7 @@ def _check_fit_arguments(theta, x, simulator, num_simulations, online, per_epoch
     return per_epoch
 
 
-class CINN:
+class CINN(TrainedEstimator):
     """Conditional invertible network for amortised posterior sampling and densities.
 
     Args:
@@ -93,6 +93,7 @@ class CINN:
         **overrides: Fields of :class:`CINNConfig`, e.g. ``conditioning="deepset"``.
     """
 
+    config_type = CINNConfig
     kind = "cinn"
 
     def __init__(
@@ -104,19 +105,11 @@ class CINN:
         seed: int = 0,
         **overrides: object,
     ) -> None:
-        self.config = configure("CINN", CINNConfig, config, overrides)
-        self.device = resolve_device(device)
-        self.dtype = check_float_dtype(dtype)
-        self.seed = seed
+        super().__init__(config, device=device, dtype=dtype, seed=seed, **overrides)
         self.model: ConditionalFlow | None = None
-        self.theta_scaler: Standardizer | None = None
         self.support: BoundedSupport | None = None
         self.layout: ObservationLayout | None = None
         self.conditioning: str | None = None
-        self.dims: dict[str, int] = {}
-        self.history: TrainingHistory | None = None
-        self.time_s = {"simulation": 0.0, "training": 0.0, "sampling": 0.0}
-        self.num_simulations = 0
 
     def fit(
         self,

@@ -68,10 +68,10 @@ from torch.nn import functional as F
 from sbinn._validation import as_2d_float_array, check_positive_int, check_probability
 from sbinn.data import Standardizer
 from sbinn.io import load_estimator, save_estimator
-from sbinn.methods._estimator import check_data_source, check_float_dtype, configure
+from sbinn.methods._estimator import TrainedEstimator, check_data_source
 from sbinn.parallel import chunk_generator
 from sbinn.simulator import Simulator
-from sbinn.train import TrainingConfig, TrainingHistory, resolve_device, train
+from sbinn.train import TrainingConfig, train
 
 __all__ = ["DropoutRegression", "DropoutRegressionConfig", "TrainingConfig", "thesis_training"]
 
@@ -222,7 +222,7 @@ def _scaler(data: np.ndarray, standardize: bool) -> Standardizer:
     return Standardizer(np.zeros(data.shape[1]), np.ones(data.shape[1]))
 
 
-class DropoutRegression:
+class DropoutRegression(TrainedEstimator):
     """Feed-forward regression with MC-dropout sampling and learned aleatoric variances.
 
     Args:
@@ -233,6 +233,7 @@ class DropoutRegression:
         **overrides: Fields of :class:`DropoutRegressionConfig`, e.g. ``dropout=0.1``.
     """
 
+    config_type = DropoutRegressionConfig
     kind = "dropout_regression"
 
     def __init__(
@@ -244,17 +245,9 @@ class DropoutRegression:
         seed: int = 0,
         **overrides: object,
     ) -> None:
-        self.config = configure("DropoutRegression", DropoutRegressionConfig, config, overrides)
-        self.device = resolve_device(device)
-        self.dtype = check_float_dtype(dtype)
-        self.seed = seed
+        super().__init__(config, device=device, dtype=dtype, seed=seed, **overrides)
         self.model: DropoutMLP | None = None
-        self.theta_scaler: Standardizer | None = None
         self.x_scaler: Standardizer | None = None
-        self.dims: dict[str, int] = {}
-        self.history: TrainingHistory | None = None
-        self.time_s = {"simulation": 0.0, "training": 0.0, "sampling": 0.0}
-        self.num_simulations = 0
 
     def fit(
         self,

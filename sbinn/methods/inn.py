@@ -30,12 +30,12 @@ import torch
 from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
 from sbinn.io import load_estimator, save_estimator
-from sbinn.methods._estimator import check_data_source, check_float_dtype, configure
+from sbinn.methods._estimator import TrainedEstimator, check_data_source
 from sbinn.methods.inn_loss import BidirectionalLoss, LossWeights
 from sbinn.mmd import InverseMultiquadratic, kernel_from_config
 from sbinn.nn import InvertibleNetwork
 from sbinn.simulator import Simulator
-from sbinn.train import TrainingConfig, TrainingHistory, resolve_device, train
+from sbinn.train import TrainingConfig, train
 
 __all__ = ["BidirectionalINN", "INNConfig", "LossWeights", "TrainingConfig"]
 
@@ -96,7 +96,7 @@ class INNConfig:
         return cls(**(data | {"weights": LossWeights(**data["weights"])}))
 
 
-class BidirectionalINN:
+class BidirectionalINN(TrainedEstimator):
     """Bidirectionally trained invertible network for posterior sampling.
 
     Args:
@@ -107,6 +107,7 @@ class BidirectionalINN:
         **overrides: Fields of :class:`INNConfig`, e.g. ``num_blocks=4``.
     """
 
+    config_type = INNConfig
     kind = "bidirectional_inn"
 
     def __init__(
@@ -118,17 +119,9 @@ class BidirectionalINN:
         seed: int = 0,
         **overrides: object,
     ) -> None:
-        self.config = configure("BidirectionalINN", INNConfig, config, overrides)
-        self.device = resolve_device(device)
-        self.dtype = check_float_dtype(dtype)
-        self.seed = seed
+        super().__init__(config, device=device, dtype=dtype, seed=seed, **overrides)
         self.network: InvertibleNetwork | None = None
-        self.theta_scaler: Standardizer | None = None
         self.x_scaler: Standardizer | None = None
-        self.dims: dict[str, int] = {}
-        self.history: TrainingHistory | None = None
-        self.time_s = {"simulation": 0.0, "training": 0.0, "sampling": 0.0}
-        self.num_simulations = 0
 
     def _build(self, dim_theta: int, dim_x: int) -> None:
         cfg = self.config
