@@ -124,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.report is not None and args.report.suffix.lower() not in (".html", ".htm"):
         print(f"sbinn: --report needs an .html path, got {args.report}", file=sys.stderr)
         return 2
+    if args.report is not None and args.json == args.report.with_suffix(".json"):
+        print(
+            f"sbinn: the report writes its numbers to {args.json}; give --json another path",
+            file=sys.stderr,
+        )
+        return 2
     methods = list(dict.fromkeys(name for group in args.methods for name in group))
     record = run_benchmark(
         args.simulator,

@@ -167,6 +167,8 @@ def test_the_tissue_benchmark_shares_its_simulations_and_scores_map_estimates(
         assert {"map_error_sO2", "map_error_recoverable", "calibration_error"} <= set(metrics)
         assert 0 <= metrics["map_error_sO2"]["value"] <= 1
         assert metrics["resimulation_error_mean"]["value"] > 0
+    bounds = result["methods"]["cinn"]["settings"]["config"]["parameter_bounds"]
+    assert bounds[0] == [0.0, 1.0]  # sO2: the cINN learns it on the logit scale
     # Thesis Table 4.2: ABC keeps the nearest 0.5%, 3 of 600.
     assert result["methods"]["abc"]["settings"]["quantile"] == pytest.approx(3 / 600)
     table = format_table(result)

@@ -111,6 +111,13 @@ def test_a_report_path_that_is_not_html_is_refused_before_any_work(tmp_path, cap
     assert "--report needs an .html path" in capsys.readouterr().err
 
 
+def test_a_json_path_the_report_would_overwrite_is_refused_before_any_work(tmp_path, capsys):
+    args = ["--report", str(tmp_path / "r.html"), "--json", str(tmp_path / "r.json")]
+    assert main(["benchmark", "kinematics", *SMALL, *args]) == 2
+    assert "give --json another path" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
 def test_unknown_simulator_lists_the_known_ones(capsys):
     with pytest.raises(SystemExit):
         main(["benchmark", "pendulum"])

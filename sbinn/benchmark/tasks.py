@@ -210,6 +210,11 @@ TASK_SETTINGS: dict[str, TaskSettings] = {
         inn=INNConfig(num_blocks=3, hidden_features=128, num_hidden_layers=3, width=26),
         training=TrainingConfig(batch_size=200, learning_rate=2e-3, final_learning_rate=2e-5),
         cinn=CINNConfig(conditioning="mlp"),
+        # Learning the bounded parameters mapped onto the real line took the calibration
+        # error on 2000 held-out observations from 1.35% to 0.75% (noise floor 0.57%),
+        # mostly in the parameters whose posterior is their uniform prior (g, d); sO2 MAP
+        # error unchanged (0.131). 15 000 simulations, 6000 steps, same seeds.
+        cinn_prior_bounds=True,
         cinn_training=TrainingConfig(
             batch_size=200, learning_rate=2e-3, final_learning_rate=2e-5, early_stopping_patience=20
         ),
