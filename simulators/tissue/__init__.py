@@ -1,4 +1,4 @@
-"""Multispectral images of layered tissue (issue 6, in progress; Wirkert et al. 2016).
+"""Multispectral images of layered tissue (issue 6; Wirkert et al. 2016).
 
 - :mod:`simulators.tissue.simulator`: :class:`TissueSimulator`, parameters to the camera's
   8 band values.
@@ -8,6 +8,8 @@
   scattering of a blood-perfused layer.
 - :mod:`simulators.tissue.camera`: band integration, noise and feature normalisation.
 - :mod:`simulators.tissue.priors`: the "colon" and "generic" prior settings.
+- :mod:`simulators.tissue.evaluation`: the MAP errors and the Fig. 4.8-style figure of
+  ``sbinn benchmark tissue``.
 """
 
 from simulators.tissue.adding_doubling import SlabOptics, slab_rt
