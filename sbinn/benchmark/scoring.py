@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -102,9 +101,10 @@ def simulation_noise(
         >>> from sbinn.function_simulator import FunctionSimulator
         >>> from sbinn.priors import JointPrior, Normal
         >>> sim = FunctionSimulator(lambda t: 2 * t, JointPrior({"a": Normal(0.0, 1.0)}))
-        >>> simulation_noise(sim, np.ones((3, 1)), np.full((3, 1), 2.0), seed=0)[
-        ...     "resimulation_error_mean"].value
-        0.0
+        >>> noise = simulation_noise(sim, np.ones((3, 1)), np.full((3, 1), 2.0), seed=0)
+        >>> mean = noise["resimulation_error_mean"]
+        >>> mean.value, "at each observation's true parameters" in mean.method
+        (0.0, True)
     """
     noise_seed, bootstrap_seed = (g.bit_generator.seed_seq for g in as_generator(seed).spawn(2))
     rows = slice(None, num_observations)
@@ -112,10 +112,9 @@ def simulation_noise(
         theta_true[rows, None], x_obs[rows], simulator, seed=noise_seed
     )
     found = resimulation_error_from_distances(
-        distances, simulator_name=simulator.name, seed=bootstrap_seed
+        distances,
+        simulator_name=simulator.name,
+        resimulated="at each observation's true parameters",
+        seed=bootstrap_seed,
     )
-    text = "of a fresh simulation of each observation's true parameters"
-    return {
-        r.name: replace(r, method=r.method.replace("at every posterior sample", text))
-        for r in found
-    }
+    return {r.name: r for r in found}

@@ -224,6 +224,7 @@ def resimulation_error_from_distances(
     *,
     at: Literal["posterior", "map"] = "posterior",
     simulator_name: str = "simulator",
+    resimulated: str | None = None,
     num_resamples: int = DEFAULT_NUM_RESAMPLES,
     confidence: float = DEFAULT_CONFIDENCE,
     seed: SeedLike = 0,
@@ -238,6 +239,7 @@ def resimulation_error_from_distances(
             marks a failed re-simulation.
         at: What was re-simulated, ``"posterior"`` samples or ``"map"`` estimates; recorded.
         simulator_name: Named in warnings and errors.
+        resimulated: What was re-simulated, for the method text (default from ``at``).
         num_resamples: Bootstrap resamples of the test observations.
         confidence: Mass of the bootstrap interval (default 0.68, i.e. ±1σ).
         seed: Seed of the bootstrap.
@@ -290,7 +292,9 @@ def resimulation_error_from_distances(
     median_value, median_replicates = _pooled_median(distances, valid, num_resamples, seed)
 
     n_obs, per_observation = distances.shape
-    where = "at each observation's MAP estimate" if at == "map" else "at every posterior sample"
+    where = resimulated or (
+        "at each observation's MAP estimate" if at == "map" else "at every posterior sample"
+    )
     scope = (
         f"over all {num_total - num_failed:,} successful re-simulations ({per_observation} per "
         f"observation, {where}) of {n_obs} test observations of the distance ||s(θ̂) − x*||, "
