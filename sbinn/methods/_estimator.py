@@ -19,6 +19,7 @@ from typing import TypeVar
 import torch
 
 from sbinn.data import Standardizer
+from sbinn.io import load_estimator
 from sbinn.simulator import Simulator
 from sbinn.train import resolve_device
 
@@ -96,3 +97,27 @@ class TrainedEstimator:
         self.history = None
         self.time_s = {"simulation": 0.0, "training": 0.0, "sampling": 0.0}
         self.num_simulations = 0
+
+    def _record(self) -> dict:
+        """The part of ``settings()`` every estimator shares."""
+        return {
+            "method": self.kind,
+            "seed": self.seed,
+            "dtype": str(self.dtype),
+            "config": self.config.to_json(),
+        }
+
+    @classmethod
+    def _restore(cls, path, device: str) -> tuple[TrainedEstimator, dict, dict]:
+        """An estimator rebuilt from a saved file's configuration and parameter scaling,
+        with the saved configuration and tensors, for ``load`` to finish."""
+        config, state = load_estimator(path, cls.kind)
+        dtype = torch.float64 if config["dtype"] == "torch.float64" else torch.float32
+        estimator = cls(
+            cls.config_type.from_json(config["config"]),
+            device=device,
+            dtype=dtype,
+            seed=config["seed"],
+        )
+        estimator.theta_scaler = Standardizer.from_config(config["theta_scaler"])
+        return estimator, config, state

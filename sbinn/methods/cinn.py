@@ -37,7 +37,7 @@ import torch
 
 from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
-from sbinn.io import load_estimator, save_estimator
+from sbinn.io import save_estimator
 from sbinn.methods._estimator import TrainedEstimator, check_data_source
 from sbinn.methods.cinn_conditioning import (
     ObservationLayout,
@@ -340,8 +340,7 @@ class CINN(TrainedEstimator):
 
     def settings(self) -> dict:
         """JSON-serialisable description for records."""
-        return {"method": self.kind, "seed": self.seed, "dtype": str(self.dtype)} | {
-            "config": self.config.to_json(),
+        return self._record() | {
             "conditioning": self.conditioning,
             "observations": None
             if self.layout is None
@@ -361,12 +360,7 @@ class CINN(TrainedEstimator):
     @classmethod
     def load(cls, path: str | Path, *, device: str = "cpu") -> CINN:
         """Load what :meth:`save` wrote."""
-        config, state = load_estimator(path, cls.kind)
-        dtype = torch.float64 if config["dtype"] == "torch.float64" else torch.float32
-        cinn = cls(
-            CINNConfig.from_json(config["config"]), device=device, dtype=dtype, seed=config["seed"]
-        )
-        cinn.theta_scaler = Standardizer.from_config(config["theta_scaler"])
+        cinn, config, state = cls._restore(path, device)
         cinn.support = cinn._support(config["dims"]["theta"])
         cinn.layout = ObservationLayout.from_config(config["layout"])
         cinn.conditioning = config["conditioning"]

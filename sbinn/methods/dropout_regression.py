@@ -67,7 +67,7 @@ from torch.nn import functional as F
 
 from sbinn._validation import as_2d_float_array, check_positive_int, check_probability
 from sbinn.data import Standardizer
-from sbinn.io import load_estimator, save_estimator
+from sbinn.io import save_estimator
 from sbinn.methods._estimator import TrainedEstimator, check_data_source
 from sbinn.parallel import chunk_generator
 from sbinn.simulator import Simulator
@@ -371,8 +371,7 @@ class DropoutRegression(TrainedEstimator):
 
     def settings(self) -> dict:
         """JSON-serialisable description for records."""
-        return {"method": self.kind, "seed": self.seed, "dtype": str(self.dtype)} | {
-            "config": self.config.to_json(),
+        return self._record() | {
             "dims": self.dims,
         }
 
@@ -388,15 +387,7 @@ class DropoutRegression(TrainedEstimator):
     @classmethod
     def load(cls, path: str | Path, *, device: str = "cpu") -> DropoutRegression:
         """Load what :meth:`save` wrote."""
-        config, state = load_estimator(path, cls.kind)
-        dtype = torch.float64 if config["dtype"] == "torch.float64" else torch.float32
-        net = cls(
-            DropoutRegressionConfig.from_json(config["config"]),
-            device=device,
-            dtype=dtype,
-            seed=config["seed"],
-        )
-        net.theta_scaler = Standardizer.from_config(config["theta_scaler"])
+        net, config, state = cls._restore(path, device)
         net.x_scaler = Standardizer.from_config(config["x_scaler"])
         net._build(config["dims"]["theta"], config["dims"]["x"])
         net.model.load_state_dict(state)

@@ -29,7 +29,7 @@ import torch
 
 from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
-from sbinn.io import load_estimator, save_estimator
+from sbinn.io import save_estimator
 from sbinn.methods._estimator import TrainedEstimator, check_data_source
 from sbinn.methods.inn_loss import BidirectionalLoss, LossWeights
 from sbinn.mmd import InverseMultiquadratic, kernel_from_config
@@ -253,8 +253,7 @@ class BidirectionalINN(TrainedEstimator):
 
     def settings(self) -> dict:
         """JSON-serialisable description for records."""
-        return {"method": self.kind, "seed": self.seed, "dtype": str(self.dtype)} | {
-            "config": self.config.to_json(),
+        return self._record() | {
             "dims": self.dims,
         }
 
@@ -270,12 +269,7 @@ class BidirectionalINN(TrainedEstimator):
     @classmethod
     def load(cls, path: str | Path, *, device: str = "cpu") -> BidirectionalINN:
         """Load what :meth:`save` wrote."""
-        config, state = load_estimator(path, cls.kind)
-        dtype = torch.float64 if config["dtype"] == "torch.float64" else torch.float32
-        inn = cls(
-            INNConfig.from_json(config["config"]), device=device, dtype=dtype, seed=config["seed"]
-        )
-        inn.theta_scaler = Standardizer.from_config(config["theta_scaler"])
+        inn, config, state = cls._restore(path, device)
         inn.x_scaler = Standardizer.from_config(config["x_scaler"])
         inn._build(config["dims"]["theta"], config["dims"]["x"])
         inn.network.load_state_dict(state)
