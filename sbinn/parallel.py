@@ -44,6 +44,8 @@ class SimulationStream:
         chunk_size: Simulations per chunk; bounds the memory in use.
         seed: Root seed; ``None`` draws one from the OS and records it in :attr:`seed`.
         progress: Show a progress bar; ``None`` shows one only on a terminal.
+        with_noise: Yield ``(theta, x, noise)`` through
+            :meth:`~sbinn.simulator.Simulator.simulate_with_noise` instead of ``(theta, x)``.
 
     A consumer that stops early calls :meth:`finish` itself so that failures are
     reported; a stream read to its end reports them on its own. Every pass over
@@ -58,6 +60,7 @@ class SimulationStream:
         chunk_size: int = 100_000,
         seed: int | None = None,
         progress: bool | None = None,
+        with_noise: bool = False,
     ) -> None:
         if not isinstance(simulator, Simulator):
             raise TypeError(f"simulator must be an sbinn Simulator, got {type(simulator).__name__}")
@@ -74,6 +77,12 @@ class SimulationStream:
             raise ValueError(f"seed must be a non-negative int or None, got {seed}")
         self.seed = int(seed)
         self.progress = progress
+        if with_noise and simulator.noise_dimension == 0:
+            raise ValueError(
+                f"with_noise=True needs a simulator that exposes its noise draws; "
+                f"{simulator.name!r} has noise_dimension 0"
+            )
+        self.with_noise = bool(with_noise)
         self._reset()
 
     def _reset(self) -> None:
@@ -86,7 +95,7 @@ class SimulationStream:
         """Failed simulations so far."""
         return self.tracker.num_failed
 
-    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def __iter__(self) -> Iterator[tuple[np.ndarray, ...]]:
         self._reset()
         bar = tqdm(
             total=self.num_simulations,
@@ -101,10 +110,14 @@ class SimulationStream:
                 size = min(self.chunk_size, self.num_simulations - start)
                 rng = chunk_generator(self.seed, index)
                 theta = self.simulator.prior.sample(size, rng)
-                x = self.simulator.simulate(theta, rng)
+                if self.with_noise:
+                    x, noise = self.simulator.simulate_with_noise(theta, rng)
+                    extra = (noise[self.simulator.valid_mask(x)],)
+                else:
+                    x, extra = self.simulator.simulate(theta, rng), ()
                 self.num_simulated += size
                 bar.update(size)
-                yield self.tracker.filter(theta, x)
+                yield (*self.tracker.filter(theta, x), *extra)
         finally:
             bar.close()
         self.finish()

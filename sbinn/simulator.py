@@ -25,7 +25,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -194,16 +194,60 @@ class Simulator(ABC):
         """
         theta = as_2d_float_array(theta, self.dim_parameters, "theta")
         rng = as_generator(rng)
+        return self._run(theta, lambda rows: self._simulate(theta[rows], rng))
+
+    @property
+    def noise_dimension(self) -> int:
+        """Standard-normal draws per simulation exposed by :meth:`simulate_with_noise`.
+
+        0 (the default) means the simulator keeps its randomness to itself.
+        """
+        return 0
+
+    def _simulate_given_noise(self, theta: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """Simulate ``theta`` with the given noise draws ``(n, noise_dimension)``.
+
+        Simulators with ``noise_dimension > 0`` implement it, and their :meth:`_simulate`
+        should equal it with ``noise`` drawn from a standard normal.
+        """
+        raise NotImplementedError(f"simulator {self.name!r} does not expose its noise draws")
+
+    def simulate_with_noise(
+        self, theta: np.ndarray, rng: SeedLike = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Simulate, and also return the standard-normal noise draws behind each observation.
+
+        Knowing the draws makes ``x`` a deterministic function of ``(theta, noise)``: the
+        bidirectional INN uses them as extra latent parameters (``INNConfig.latent_noise``).
+
+        Returns:
+            ``(x, noise)``: observations as :meth:`simulate` returns them, and the draws,
+            shape ``(n, noise_dimension)``.
+
+        Raises:
+            NotImplementedError: if the simulator does not expose its noise
+                (``noise_dimension == 0``).
+        """
+        if self.noise_dimension == 0:
+            raise NotImplementedError(
+                f"simulator {self.name!r} does not expose its noise draws (noise_dimension is 0)"
+            )
+        theta = as_2d_float_array(theta, self.dim_parameters, "theta")
+        noise = as_generator(rng).standard_normal((theta.shape[0], self.noise_dimension))
+        x = self._run(theta, lambda rows: self._simulate_given_noise(theta[rows], noise[rows]))
+        return x, noise
+
+    def _run(self, theta: np.ndarray, simulate_rows: Callable[[slice], object]) -> np.ndarray:
         self.last_exception = None
         if theta.shape[0] == 0:
             return np.empty((0, *self.observation_shape))
         try:
-            raw = self._simulate(theta, rng)
+            raw = simulate_rows(slice(None))
         except _GARBAGE:
             raise
         except Exception as error:
             self.last_exception = error
-            raw = self._simulate_rowwise(theta, rng, error)
+            raw = self._simulate_rowwise(theta, simulate_rows, error)
         x = self._check_output(raw, theta.shape[0])
         x[~self.valid_mask(x)] = np.nan
         return x
@@ -213,13 +257,13 @@ class Simulator(ABC):
         return np.all(np.isfinite(x), axis=tuple(range(1, x.ndim)))
 
     def _simulate_rowwise(
-        self, theta: np.ndarray, rng: np.random.Generator, error: Exception
+        self, theta: np.ndarray, simulate_rows: Callable[[slice], object], error: Exception
     ) -> np.ndarray:
         rows = []
         failures = 0
         for i in range(theta.shape[0]):
             try:
-                rows.append(self._check_output(self._simulate(theta[i : i + 1], rng), 1))
+                rows.append(self._check_output(simulate_rows(slice(i, i + 1)), 1))
             except _GARBAGE:
                 raise
             except Exception:
@@ -273,6 +317,19 @@ class Simulator(ABC):
         theta, x = tracker.filter(theta, x)
         tracker.finish()
         return theta, x
+
+    def sample_joint_with_noise(
+        self, num_samples: int, seed: SeedLike = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`sample_joint` through :meth:`simulate_with_noise`: ``(theta, x, noise)``."""
+        rng = as_generator(seed)
+        theta = self.prior.sample(num_samples, rng)
+        x, noise = self.simulate_with_noise(theta, rng)
+        ok = self.valid_mask(x)
+        tracker = FailureTracker(self)
+        theta, x = tracker.filter(theta, x)
+        tracker.finish()
+        return theta, x, noise[ok]
 
 
 class FailureTracker:

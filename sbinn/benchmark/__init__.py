@@ -109,6 +109,7 @@ def run_benchmark(
             check_positive_int(max(budgets.values()), "num_simulations"),
             seed=_bank_seed(seed),
             progress=progress,
+            with_noise=task.inn.latent_noise,
         )
         record["shared_simulations"] = bank.to_json()
     if task.resimulate == "map":

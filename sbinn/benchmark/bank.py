@@ -38,6 +38,7 @@ class SimulationBank:
         num_simulated: Simulations run, failed ones included.
         seconds: Wall time of all of them.
         seed: Seed of the run.
+        noise: The simulator's noise draws ``(n, noise_dimension)`` behind ``x``, if kept.
     """
 
     theta: np.ndarray
@@ -45,9 +46,22 @@ class SimulationBank:
     num_simulated: int
     seconds: float
     seed: int
+    noise: np.ndarray | None = None
 
     def take(self, num_simulations: int) -> tuple[np.ndarray, np.ndarray]:
         """The successful ones among the first ``num_simulations`` simulations."""
+        rows = self._rows(num_simulations)
+        return self.theta[:rows], self.x[:rows]
+
+    def take_noise(self, num_simulations: int) -> np.ndarray:
+        """The noise draws of the rows :meth:`take` returns."""
+        if self.noise is None:
+            raise ValueError(
+                "these shared simulations kept no noise draws: simulate with with_noise=True"
+            )
+        return self.noise[: self._rows(num_simulations)]
+
+    def _rows(self, num_simulations: int) -> int:
         num_simulations = check_positive_int(num_simulations, "num_simulations")
         if num_simulations > self.num_simulated:
             raise ValueError(
@@ -55,8 +69,7 @@ class SimulationBank:
                 f"{num_simulations} asked for"
             )
         # Failures are rare and spread evenly, so the share of rows matches the share of runs.
-        rows = round(self.theta.shape[0] * num_simulations / self.num_simulated)
-        return self.theta[:rows], self.x[:rows]
+        return round(self.theta.shape[0] * num_simulations / self.num_simulated)
 
     def seconds_for(self, num_simulations: int) -> float:
         """Simulation time of a share of ``num_simulations``, at the bank's measured rate."""
@@ -78,14 +91,22 @@ def simulate_bank(
     seed: int,
     progress: bool | None = None,
     chunk_size: int = 2_000,
+    with_noise: bool = False,
 ) -> SimulationBank:
-    """Run ``num_simulations`` prior simulations in seeded chunks and keep the successful ones."""
+    """Run ``num_simulations`` prior simulations in seeded chunks and keep the successful ones
+    (and, with ``with_noise``, the simulator's noise draws behind them)."""
     stream = SimulationStream(
-        simulator, num_simulations, chunk_size=chunk_size, seed=seed, progress=progress
+        simulator,
+        num_simulations,
+        chunk_size=chunk_size,
+        seed=seed,
+        progress=progress,
+        with_noise=with_noise,
     )
     start = time.perf_counter()
     parts = list(stream)
     seconds = time.perf_counter() - start
-    theta = np.concatenate([theta for theta, _ in parts])
-    x = np.concatenate([x for _, x in parts])
-    return SimulationBank(theta, x, stream.num_simulated, seconds, seed)
+    theta, x, *noise = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return SimulationBank(
+        theta, x, stream.num_simulated, seconds, seed, noise[0] if noise else None
+    )

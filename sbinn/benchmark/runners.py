@@ -192,7 +192,10 @@ def _fit_and_sample(
         estimator.fit(simulator=simulator, num_simulations=num_simulations, training=training)
     else:
         theta, x = shared.take(num_simulations)
-        estimator.fit(theta, x, training=training)
+        noise = {}
+        if getattr(estimator.config, "latent_noise", False):
+            noise = {"noise": shared.take_noise(num_simulations)}
+        estimator.fit(theta, x, training=training, **noise)
     samples = estimator.sample(x_obs, num_samples, seed=seed + 1)
     history = estimator.history
     time_s = dict(estimator.time_s)

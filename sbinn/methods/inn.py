@@ -47,7 +47,8 @@ class INNConfig:
     """Architecture and objective of a :class:`BidirectionalINN`.
 
     Attributes:
-        dim_z: Latent width; default ``dim θ − dim x`` (at least 1).
+        dim_z: Latent width; default ``dim θ − dim x`` (at least 1), where ``dim θ``
+            counts the noise draws of ``latent_noise``.
         width: Width of both network sides; default ``max(dim θ, dim x + dim z)``.
         num_blocks: Coupling blocks (each followed by a fixed random rotation).
         hidden_features: Width of the subnetworks.
@@ -63,6 +64,12 @@ class INNConfig:
         pad_noise: Noise amplitude in the padding.
         x_ramp_start: Initial factor of the backward MMD term.
         x_ramp_end: Fraction of training after which that term has full weight.
+        latent_noise: Append the simulator's standard-normal noise draws to θ as latent
+            parameters (``fit(..., noise=...)``, or a simulator with ``noise_dimension > 0``).
+            The network assumes a deterministic forward process; with noisy observations
+            that holds only for ``(θ, noise) -> x``. Without the draws it would explain each
+            noisy observation by θ alone and return too narrow posteriors. Sampling
+            integrates the draws out by dropping them.
     """
 
     dim_z: int | None = None
@@ -85,6 +92,7 @@ class INNConfig:
     pad_noise: float = 0.01
     x_ramp_start: float = 1e-3
     x_ramp_end: float = 0.5
+    latent_noise: bool = False
 
     def to_json(self) -> dict:
         """JSON-serialisable form."""
@@ -123,16 +131,24 @@ class BidirectionalINN(TrainedEstimator):
         self.network: InvertibleNetwork | None = None
         self.x_scaler: Standardizer | None = None
 
-    def _build(self, dim_theta: int, dim_x: int) -> None:
+    def _build(self, dim_inputs: int, dim_x: int, dim_theta: int | None = None) -> None:
+        """``dim_inputs`` counts θ and the latent noise draws; ``dim_theta`` only θ."""
+        dim_theta = dim_inputs if dim_theta is None else dim_theta
         cfg = self.config
-        dim_z = cfg.dim_z if cfg.dim_z is not None else max(dim_theta - dim_x, 1)
-        width = cfg.width if cfg.width is not None else max(dim_theta, dim_x + dim_z)
-        if width < max(dim_theta, dim_x + dim_z) or width < 2:
+        dim_z = cfg.dim_z if cfg.dim_z is not None else max(dim_inputs - dim_x, 1)
+        width = cfg.width if cfg.width is not None else max(dim_inputs, dim_x + dim_z)
+        if width < max(dim_inputs, dim_x + dim_z) or width < 2:
             raise ValueError(
-                f"width must be >= max(dim θ, dim x + dim z) = {max(dim_theta, dim_x + dim_z)} "
+                f"width must be >= max(dim θ, dim x + dim z) = {max(dim_inputs, dim_x + dim_z)} "
                 f"and >= 2, got {width}"
             )
-        self.dims = {"theta": dim_theta, "x": dim_x, "z": dim_z, "width": width}
+        self.dims = {
+            "theta": dim_theta,
+            "noise": dim_inputs - dim_theta,
+            "x": dim_x,
+            "z": dim_z,
+            "width": width,
+        }
         torch.manual_seed(self.seed)
         self.network = InvertibleNetwork.coupling_stack(
             width,
@@ -150,7 +166,7 @@ class BidirectionalINN(TrainedEstimator):
         cfg = self.config
         return BidirectionalLoss(
             self.network,
-            dim_theta=self.dims["theta"],
+            dim_theta=self.dims["theta"] + self.dims["noise"],
             dim_y=self.dims["x"],
             dim_z=self.dims["z"],
             weights=cfg.weights,
@@ -170,17 +186,32 @@ class BidirectionalINN(TrainedEstimator):
         simulator: Simulator | None = None,
         num_simulations: int | None = None,
         training: TrainingConfig | None = None,
+        noise: np.ndarray | None = None,
     ) -> BidirectionalINN:
         """Train on given pairs ``(theta, x)`` or on fresh simulations from ``simulator``.
+
+        Args:
+            noise: With ``latent_noise``, the noise draws ``(n, k)`` behind ``x`` (see
+                :meth:`~sbinn.simulator.Simulator.simulate_with_noise`); drawn by the
+                simulator itself when ``simulator`` is given.
 
         Returns:
             ``self``, trained; :attr:`history` holds the training record.
         """
         check_data_source(theta, x, simulator)
+        latent_noise = self.config.latent_noise
+        if noise is not None and (not latent_noise or simulator is not None):
+            raise ValueError(
+                "noise is taken only with latent_noise=True and given (theta, x); "
+                f"got latent_noise={latent_noise} and simulator={simulator!r}"
+            )
         if simulator is not None:
             num_simulations = check_positive_int(num_simulations, "num_simulations")
             start = time.perf_counter()
-            theta, x = simulator.sample_joint(num_simulations, seed=self.seed)
+            if latent_noise:
+                theta, x, noise = simulator.sample_joint_with_noise(num_simulations, self.seed)
+            else:
+                theta, x = simulator.sample_joint(num_simulations, seed=self.seed)
             self.time_s["simulation"] = time.perf_counter() - start
         theta = as_2d_float_array(theta, None, "theta")
         x = as_2d_float_array(np.reshape(x, (len(x), -1)), None, "x")
@@ -188,9 +219,23 @@ class BidirectionalINN(TrainedEstimator):
             raise ValueError(
                 f"theta and x need the same number of rows, got {len(theta)} and {len(x)}"
             )
+        dim_theta = theta.shape[1]
+        if latent_noise:
+            if noise is None:
+                raise ValueError(
+                    "latent_noise=True needs the noise draws behind x: pass noise=, or a "
+                    "simulator with noise_dimension > 0"
+                )
+            noise = as_2d_float_array(noise, None, "noise")
+            if len(noise) != len(theta):
+                raise ValueError(
+                    f"noise needs one row per simulation, got {len(noise)} rows for "
+                    f"{len(theta)} simulations"
+                )
+            theta = np.concatenate([theta, noise], axis=1)
         self.num_simulations = len(theta)
         self.theta_scaler, self.x_scaler = Standardizer.fit(theta), Standardizer.fit(x)
-        self._build(theta.shape[1], x.shape[1])
+        self._build(theta.shape[1], x.shape[1], dim_theta)
         data = (
             torch.as_tensor(self.theta_scaler.transform(theta), dtype=self.dtype),
             torch.as_tensor(self.x_scaler.transform(x), dtype=self.dtype),
@@ -219,7 +264,8 @@ class BidirectionalINN(TrainedEstimator):
         y = torch.as_tensor(self.x_scaler.transform(x_obs), dtype=self.dtype, device=self.device)
         rows = y.repeat_interleave(num_samples, dim=0)
         pad = self.dims["width"] - self.dims["x"] - self.dims["z"]
-        out = torch.empty(rows.shape[0], self.dims["theta"], dtype=self.dtype)
+        dim_inputs = self.dims["theta"] + self.dims["noise"]
+        out = torch.empty(rows.shape[0], dim_inputs, dtype=self.dtype)
         network.eval()
         with torch.no_grad():
             for lo in range(0, rows.shape[0], _SAMPLING_CHUNK):
@@ -233,17 +279,22 @@ class BidirectionalINN(TrainedEstimator):
                 )
                 padding = torch.zeros(part.shape[0], pad, device=self.device, dtype=self.dtype)
                 theta, _ = network.inverse(torch.cat([part, z, padding], dim=1))
-                out[lo : lo + part.shape[0]] = theta[:, : self.dims["theta"]].cpu()
-        samples = self.theta_scaler.inverse(out.double().numpy())
+                out[lo : lo + part.shape[0]] = theta[:, :dim_inputs].cpu()
+        # The noise draws are nuisance parameters: dropping them marginalises them out.
+        samples = self.theta_scaler.inverse(out.double().numpy())[:, : self.dims["theta"]]
         self.time_s["sampling"] = time.perf_counter() - start
         return samples.reshape(x_obs.shape[0], num_samples, self.dims["theta"])
 
     def predict_observation(self, theta: np.ndarray) -> np.ndarray:
-        """The learned forward model f_y(θ), a surrogate of the simulator."""
+        """The learned forward model f_y(θ), a surrogate of the simulator.
+
+        With ``latent_noise`` the noise draws are set to 0, their median.
+        """
         network = self._require_fitted()
         theta = as_2d_float_array(theta, self.dims["theta"], "theta")
+        theta = np.concatenate([theta, np.zeros((len(theta), self.dims["noise"]))], axis=1)
         inputs = torch.zeros(len(theta), self.dims["width"], dtype=self.dtype, device=self.device)
-        inputs[:, : self.dims["theta"]] = torch.as_tensor(
+        inputs[:, : theta.shape[1]] = torch.as_tensor(
             self.theta_scaler.transform(theta), dtype=self.dtype
         )
         network.eval()
@@ -271,6 +322,7 @@ class BidirectionalINN(TrainedEstimator):
         """Load what :meth:`save` wrote."""
         inn, config, state = cls._restore(path, device)
         inn.x_scaler = Standardizer.from_config(config["x_scaler"])
-        inn._build(config["dims"]["theta"], config["dims"]["x"])
+        dims = config["dims"]
+        inn._build(dims["theta"] + dims.get("noise", 0), dims["x"], dims["theta"])
         inn.network.load_state_dict(state)
         return inn

@@ -330,8 +330,32 @@ class MultispectralCamera:
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         values = self.integrate(reflectance)
-        if self.snr is not None:
-            values = add_multiplicative_noise(values, np.asarray(self.snr), rng)
+        noise = None if self.snr is None else rng.standard_normal(values.shape)
+        return self._finish(values, noise)
+
+    def observe_given_noise(self, reflectance: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """:meth:`observe` with the standard-normal noise draws ``(batch, num_bands)`` given.
+
+        Example:
+            >>> camera = MultispectralCamera(snr=10.0)
+            >>> flat = np.full((1, camera.wavelengths.size), 0.5)
+            >>> camera.observe_given_noise(flat, np.full((1, 8), 2.0))[0, 0]
+            np.float64(0.6)
+        """
+        values = self.integrate(reflectance)
+        if self.snr is None:
+            raise ValueError("a camera without noise (snr=None) takes no noise draws")
+        noise = as_2d_float_array(noise, self.num_bands, "noise")
+        if noise.shape[0] != values.shape[0]:
+            raise ValueError(
+                f"noise needs one row per spectrum, got {noise.shape[0]} rows for "
+                f"{values.shape[0]} spectra"
+            )
+        return self._finish(values, noise)
+
+    def _finish(self, values: np.ndarray, noise: np.ndarray | None) -> np.ndarray:
+        if noise is not None:
+            values = values * (1.0 + noise / np.asarray(self.snr))
         if self.normalisation == "l1":
             return l1_normalise(values)
         if self.normalisation == "wirkert":

@@ -86,9 +86,18 @@ class TissueSimulator(Simulator):
         super().__init__(spec.prior, len(names), names)
         self.setting, self.camera = spec.name, camera
 
+    @property
+    def noise_dimension(self) -> int:
+        """One standard-normal draw per band when the camera is noisy, else 0."""
+        return 0 if self.camera.snr is None else self.camera.num_bands
+
     def _simulate(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         reflectance = layer_reflectance(theta, self.camera.wavelengths, self.setting)
         return self.camera.observe(reflectance, rng)
+
+    def _simulate_given_noise(self, theta: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        reflectance = layer_reflectance(theta, self.camera.wavelengths, self.setting)
+        return self.camera.observe_given_noise(reflectance, noise)
 
     def settings(self) -> dict:
         return super().settings() | {"setting": self.setting, "camera": self.camera.settings()}

@@ -50,7 +50,7 @@ def test_padding_is_added_when_the_output_side_is_wider():
     sim = FunctionSimulator(lambda t: np.c_[t, t.sum(1), t[:, 0] - t[:, 1]], prior)
     inn = BidirectionalINN(num_blocks=1, hidden_features=8, dim_z=2)
     inn.fit(simulator=sim, num_simulations=300, training=QUICK)
-    assert inn.dims == {"theta": 2, "x": 4, "z": 2, "width": 6}
+    assert inn.dims == {"theta": 2, "noise": 0, "x": 4, "z": 2, "width": 6}
     assert inn.sample([[0.0, 0.0, 0.0, 0.0]], 7).shape == (1, 7, 2)
     assert set(inn.history.components[0]) == {"y", "z", "x", "pad", "reconstruction"}
 

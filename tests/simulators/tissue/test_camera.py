@@ -172,6 +172,25 @@ def test_settings_are_json_friendly():
         (lambda: MultispectralCamera(width_nm=-1.0), ValueError, "width_nm"),
         (lambda: MultispectralCamera().integrate(np.ones((2, 40))), ValueError, "\\(n, 24\\)"),
         (lambda: MultispectralCamera().observe(np.ones((2, 24)), None), TypeError, "Generator"),
+        (
+            lambda: MultispectralCamera().observe_given_noise(np.ones((2, 24)), np.ones((2, 8))),
+            ValueError,
+            "snr=None",
+        ),
+        (
+            lambda: MultispectralCamera(snr=10.0).observe_given_noise(
+                np.ones((2, 24)), np.ones((3, 8))
+            ),
+            ValueError,
+            "one row per spectrum, got 3 rows for 2",
+        ),
+        (
+            lambda: MultispectralCamera(snr=10.0).observe_given_noise(
+                np.ones((2, 24)), np.ones((2, 7))
+            ),
+            ValueError,
+            "noise must have shape",
+        ),
     ],
 )
 def test_errors_say_what_was_expected(call, error, match):

@@ -44,6 +44,18 @@ def test_noise_is_multiplicative_at_the_snr_and_seeded():
     assert np.array_equal(x, sim.simulate(theta, np.random.default_rng(2)))
 
 
+def test_noise_draws_are_exposed_and_reproduce_the_observations():
+    theta = tissue_prior("colon").sample(5, np.random.default_rng(1))
+    sim = TissueSimulator("colon", camera=MultispectralCamera(snr=10.0, normalisation="l1"))
+    assert sim.noise_dimension == 8 and TissueSimulator("colon").noise_dimension == 0
+    x, noise = sim.simulate_with_noise(theta, 3)
+    assert noise.shape == (5, 8)
+    np.testing.assert_allclose(sim.simulate(theta, 3), x)
+    clean = TissueSimulator("colon").simulate(theta)
+    noisy = clean * (1 + noise / 10.0)
+    np.testing.assert_allclose(x, noisy / noisy.sum(axis=1, keepdims=True))
+
+
 def test_reflectance_uses_the_settings_constants():
     theta = tissue_prior("colon").sample(2, np.random.default_rng(3))
     reflectance = layer_reflectance(theta, np.array([500.0, 600.0]), "colon")
