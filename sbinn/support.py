@@ -83,6 +83,27 @@ class BoundedSupport:
             raise ValueError(f"bounds must have low < high, got {pairs[bad]} for parameter {bad}")
         return cls(low=low, high=high)
 
+    @classmethod
+    def for_parameters(
+        cls, bounds: Sequence[Sequence[float | None]] | None, dim_theta: int
+    ) -> BoundedSupport | None:
+        """:meth:`from_bounds` for an estimator's ``parameter_bounds`` setting: ``None``
+        stays ``None``, and the bounds must name each of the ``dim_theta`` parameters.
+
+        Example:
+            >>> BoundedSupport.for_parameters([[0.0, 1.0]], 2)
+            Traceback (most recent call last):
+            ...
+            ValueError: parameter_bounds name 1 parameter(s), theta has 2
+        """
+        if bounds is None:
+            return None
+        if len(bounds) != dim_theta:
+            raise ValueError(
+                f"parameter_bounds name {len(bounds)} parameter(s), theta has {dim_theta}"
+            )
+        return cls.from_bounds(bounds)
+
     def to_config(self) -> list[list[float | None]]:
         """JSON-serialisable ``[[low, high], ...]`` with ``None`` for open sides."""
         return [

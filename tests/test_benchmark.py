@@ -152,7 +152,7 @@ def test_the_tissue_benchmark_shares_its_simulations_and_scores_map_estimates(
     monkeypatch, tmp_path
 ):
     figure = tmp_path / "tissue.png"
-    methods = ["abc", "cinn", "cinn_conv1d", "dropout"]
+    methods = ["abc", "cinn", "cinn_conv1d", "dropout", "inn"]
     result = run_tiny(monkeypatch, "tissue", methods, figure=figure)
     shared = result["shared_simulations"]
     assert shared["simulations"] == 600 and shared["time_s"] > 0
@@ -169,6 +169,9 @@ def test_the_tissue_benchmark_shares_its_simulations_and_scores_map_estimates(
         assert metrics["resimulation_error_mean"]["value"] > 0
     bounds = result["methods"]["cinn"]["settings"]["config"]["parameter_bounds"]
     assert bounds[0] == [0.0, 1.0]  # sO2: the cINN learns it on the logit scale
+    inn = result["methods"]["inn"]["settings"]
+    # The INN learns the camera's 8 noise draws as latent parameters, and bounded θ.
+    assert inn["dims"]["noise"] == 8 and inn["config"]["parameter_bounds"][0] == [0.0, 1.0]
     # Thesis Table 4.2: ABC keeps the nearest 0.5%, 3 of 600.
     assert result["methods"]["abc"]["settings"]["quantile"] == pytest.approx(3 / 600)
     table = format_table(result)

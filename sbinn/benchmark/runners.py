@@ -101,6 +101,8 @@ def run_inn(
     """The bidirectional INN with the task's settings; ``terms`` keeps only those loss terms."""
     task = TASK_SETTINGS[simulator.name]
     config = task.inn if terms is None else replace(task.inn, weights=LossWeights.only(*terms))
+    if task.prior_bounds:
+        config = replace(config, parameter_bounds=_open_sides_as_none(simulator.prior.bounds))
     inn = BidirectionalINN(config, seed=seed)
     output = _fit_and_sample(
         inn, task.training, simulator, x_obs, num_samples, num_simulations, seed, progress, shared
@@ -125,9 +127,8 @@ def run_cinn(
     ``conditioning`` replaces the task's conditioning network."""
     task = TASK_SETTINGS[simulator.name]
     config = task.cinn if conditioning is None else replace(task.cinn, conditioning=conditioning)
-    if task.cinn_prior_bounds:
-        bounds = simulator.prior.bounds
-        config = replace(config, parameter_bounds=_open_sides_as_none(bounds))
+    if task.prior_bounds:
+        config = replace(config, parameter_bounds=_open_sides_as_none(simulator.prior.bounds))
     cinn = CINN(config, seed=seed)
     output = _fit_and_sample(
         cinn,

@@ -198,14 +198,7 @@ class CINN(TrainedEstimator):
         return tensors if mask is None else (*tensors, torch.as_tensor(mask))
 
     def _support(self, dim_theta: int) -> BoundedSupport | None:
-        bounds = self.config.parameter_bounds
-        if bounds is None:
-            return None
-        if len(bounds) != dim_theta:
-            raise ValueError(
-                f"parameter_bounds name {len(bounds)} parameter(s), theta has {dim_theta}"
-            )
-        return BoundedSupport.from_bounds(bounds)
+        return BoundedSupport.for_parameters(self.config.parameter_bounds, dim_theta)
 
     def _to_flow_space(self, theta: np.ndarray) -> np.ndarray:
         return theta if self.support is None else self.support.forward(theta)[0]

@@ -35,6 +35,7 @@ from sbinn.methods.inn_loss import BidirectionalLoss, LossWeights
 from sbinn.mmd import InverseMultiquadratic, kernel_from_config
 from sbinn.nn import InvertibleNetwork
 from sbinn.simulator import Simulator
+from sbinn.support import BoundedSupport
 from sbinn.train import TrainingConfig, train
 
 __all__ = ["BidirectionalINN", "INNConfig", "LossWeights", "TrainingConfig"]
@@ -70,6 +71,10 @@ class INNConfig:
             that holds only for ``(θ, noise) -> x``. Without the draws it would explain each
             noisy observation by θ alone and return too narrow posteriors. Sampling
             integrates the draws out by dropping them.
+        parameter_bounds: ``[(low, high), ...]`` per parameter (``None`` for an open side),
+            typically the prior's support: the network then learns the parameters mapped
+            onto the real line (:mod:`sbinn.support`), so backward samples stay inside the
+            support and flat marginals need no sharp edges. ``None``: no mapping.
     """
 
     dim_z: int | None = None
@@ -93,15 +98,33 @@ class INNConfig:
     x_ramp_start: float = 1e-3
     x_ramp_end: float = 0.5
     latent_noise: bool = False
+    parameter_bounds: tuple[tuple[float | None, float | None], ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.parameter_bounds is not None:
+            bounds = BoundedSupport.from_bounds(self.parameter_bounds).to_config()
+            object.__setattr__(self, "parameter_bounds", tuple(tuple(b) for b in bounds))
 
     def to_json(self) -> dict:
         """JSON-serialisable form."""
-        return asdict(self)
+        bounds = self.parameter_bounds
+        return asdict(self) | {
+            "parameter_bounds": None if bounds is None else [list(b) for b in bounds]
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> INNConfig:
         """Inverse of :meth:`to_json`."""
-        return cls(**(data | {"weights": LossWeights(**data["weights"])}))
+        bounds = data.get("parameter_bounds")
+        return cls(
+            **(
+                data
+                | {
+                    "weights": LossWeights(**data["weights"]),
+                    "parameter_bounds": None if bounds is None else tuple(map(tuple, bounds)),
+                }
+            )
+        )
 
 
 class BidirectionalINN(TrainedEstimator):
@@ -130,6 +153,22 @@ class BidirectionalINN(TrainedEstimator):
         super().__init__(config, device=device, dtype=dtype, seed=seed, **overrides)
         self.network: InvertibleNetwork | None = None
         self.x_scaler: Standardizer | None = None
+        self.support: BoundedSupport | None = None
+
+    def _support(self, dim_theta: int) -> BoundedSupport | None:
+        return BoundedSupport.for_parameters(self.config.parameter_bounds, dim_theta)
+
+    def _to_network_space(self, theta: np.ndarray) -> np.ndarray:
+        if self.support is None:
+            return theta
+        outside = ~self.support.contains(theta)
+        if np.any(outside):
+            row = int(np.flatnonzero(outside)[0])
+            raise ValueError(
+                f"{int(outside.sum())} parameter vector(s) lie outside parameter_bounds, "
+                f"e.g. theta={theta[row].tolist()}"
+            )
+        return self.support.forward(theta)[0]
 
     def _build(self, dim_inputs: int, dim_x: int, dim_theta: int | None = None) -> None:
         """``dim_inputs`` counts θ and the latent noise draws; ``dim_theta`` only θ."""
@@ -220,6 +259,8 @@ class BidirectionalINN(TrainedEstimator):
                 f"theta and x need the same number of rows, got {len(theta)} and {len(x)}"
             )
         dim_theta = theta.shape[1]
+        self.support = self._support(dim_theta)
+        theta = self._to_network_space(theta)
         if latent_noise:
             if noise is None:
                 raise ValueError(
@@ -282,6 +323,8 @@ class BidirectionalINN(TrainedEstimator):
                 out[lo : lo + part.shape[0]] = theta[:, :dim_inputs].cpu()
         # The noise draws are nuisance parameters: dropping them marginalises them out.
         samples = self.theta_scaler.inverse(out.double().numpy())[:, : self.dims["theta"]]
+        if self.support is not None:
+            samples = self.support.inverse(samples)
         self.time_s["sampling"] = time.perf_counter() - start
         return samples.reshape(x_obs.shape[0], num_samples, self.dims["theta"])
 
@@ -291,7 +334,7 @@ class BidirectionalINN(TrainedEstimator):
         With ``latent_noise`` the noise draws are set to 0, their median.
         """
         network = self._require_fitted()
-        theta = as_2d_float_array(theta, self.dims["theta"], "theta")
+        theta = self._to_network_space(as_2d_float_array(theta, self.dims["theta"], "theta"))
         theta = np.concatenate([theta, np.zeros((len(theta), self.dims["noise"]))], axis=1)
         inputs = torch.zeros(len(theta), self.dims["width"], dtype=self.dtype, device=self.device)
         inputs[:, : theta.shape[1]] = torch.as_tensor(
@@ -323,6 +366,7 @@ class BidirectionalINN(TrainedEstimator):
         inn, config, state = cls._restore(path, device)
         inn.x_scaler = Standardizer.from_config(config["x_scaler"])
         dims = config["dims"]
+        inn.support = inn._support(dims["theta"])
         inn._build(dims["theta"] + dims.get("noise", 0), dims["x"], dims["theta"])
         inn.network.load_state_dict(state)
         return inn

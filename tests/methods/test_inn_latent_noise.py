@@ -1,4 +1,5 @@
-"""The bidirectional INN with the simulator's noise draws as latent parameters."""
+"""The bidirectional INN with the simulator's noise draws as latent parameters, and with
+parameters mapped from their bounded support onto the real line."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import pytest
 
 from sbinn.diagnostics import calibration_error
 from sbinn.function_simulator import FunctionSimulator
-from sbinn.methods.inn import BidirectionalINN, TrainingConfig
+from sbinn.methods.inn import BidirectionalINN, INNConfig, TrainingConfig
+from sbinn.priors import JointPrior, Uniform
 from tests.test_simulator_noise import PRIOR, NoisySum
 
 TRAINING = TrainingConfig(num_epochs=25, batch_size=250, learning_rate=2e-3, progress=False)
@@ -62,3 +64,32 @@ def test_latent_noise_errors():
     plain = FunctionSimulator(lambda t: t.sum(axis=1, keepdims=True), PRIOR)
     with pytest.raises(NotImplementedError, match="does not expose its noise draws"):
         BidirectionalINN(latent_noise=True).fit(simulator=plain, num_simulations=50, training=quick)
+
+
+def test_parameter_bounds_keep_samples_inside_the_support(tmp_path):
+    # theta uniform on (0, 1)^2, x = theta_1 + theta_2: near x = 0.1 an unbounded network
+    # is free to put samples below 0.
+    prior = JointPrior({"theta": Uniform([0.0, 0.0], [1.0, 1.0])})
+    sim = FunctionSimulator(lambda t: t.sum(axis=1, keepdims=True), prior)
+    inn = BidirectionalINN(
+        num_blocks=2, hidden_features=16, parameter_bounds=[(0.0, 1.0), (0.0, None)], seed=0
+    )
+    inn.fit(
+        simulator=sim, num_simulations=500, training=TrainingConfig(num_epochs=2, progress=False)
+    )
+    samples = inn.sample([[0.1], [1.9]], 200, seed=0)
+    assert np.all((samples[..., 0] > 0) & (samples[..., 0] < 1)) and np.all(samples[..., 1] > 0)
+    assert INNConfig.from_json(inn.config.to_json()) == inn.config
+    inn.save(tmp_path / "inn.pt")
+    np.testing.assert_allclose(
+        BidirectionalINN.load(tmp_path / "inn.pt").sample([[0.5]], 5, seed=1),
+        inn.sample([[0.5]], 5, seed=1),
+    )
+    with pytest.raises(ValueError, match=r"outside parameter_bounds, e.g. theta=\[-1.0, 0.5\]"):
+        inn.predict_observation([[-1.0, 0.5]])
+    with pytest.raises(ValueError, match="parameter_bounds name 1 parameter\\(s\\), theta has 2"):
+        BidirectionalINN(parameter_bounds=[(0.0, 1.0)]).fit(
+            simulator=sim, num_simulations=50, training=TrainingConfig(num_epochs=1, progress=False)
+        )
+    with pytest.raises(ValueError, match="low < high"):
+        INNConfig(parameter_bounds=[(1.0, 0.0)])
