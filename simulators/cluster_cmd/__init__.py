@@ -18,16 +18,20 @@ from simulators.cluster_cmd.simulator import (
     cluster_cmd_prior,
     set_mask,
 )
+from simulators.cluster_cmd.summaries import SUMMARY_NAMES, CMDSummarySimulator, cmd_summaries
 from simulators.cluster_cmd.tracks import IsochroneGrid, Isochrones
 
 __all__ = [
     "FEATURE_NAMES",
     "PARAMETER_NAMES",
+    "SUMMARY_NAMES",
+    "CMDSummarySimulator",
     "Catalogue",
     "ClusterCMDSimulator",
     "IsochroneGrid",
     "Isochrones",
     "KroupaIMF",
     "cluster_cmd_prior",
+    "cmd_summaries",
     "set_mask",
 ]
