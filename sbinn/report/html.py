@@ -70,11 +70,13 @@ class Section:
     parts: list[str] = field(default_factory=list)
 
 
-def figure_html(fig: Figure, caption: str = "", *, dpi: int = 110) -> str:
+def figure_html(fig: Figure, caption: str = "", *, dpi: int = 110, max_pixels: int = 1600) -> str:
     """``<figure>`` with ``fig`` embedded as base64 PNG; ``fig`` is closed afterwards.
 
     Closing matters in a report that draws dozens of figures: pyplot keeps every open
-    figure alive, and warns past twenty.
+    figure alive, and warns past twenty. The resolution drops below ``dpi`` when the
+    longer side would exceed ``max_pixels``: a 13-parameter pair plot at full resolution
+    made a 36 MB page that browsers struggle to open.
 
     Example:
         >>> import matplotlib
@@ -86,6 +88,8 @@ def figure_html(fig: Figure, caption: str = "", *, dpi: int = 110) -> str:
     """
     import matplotlib.pyplot as plt
 
+    longest_side_inches = max(fig.get_size_inches())
+    dpi = min(dpi, max_pixels / longest_side_inches)
     buffer = io.BytesIO()
     try:
         fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")

@@ -12,6 +12,20 @@ def test_figures_are_embedded_as_png_and_closed():
     assert "<figcaption>" in out
 
 
+def test_large_figures_are_embedded_at_most_max_pixels_wide():
+    import base64
+    import io
+
+    from matplotlib.image import imread
+
+    fig = plt.figure(figsize=(20, 10))
+    fig.add_subplot().plot([0, 1], [0, 1])
+    out = figure_html(fig, dpi=110, max_pixels=400)
+    encoded = out.split("base64,")[1].split('"')[0]
+    image = imread(io.BytesIO(base64.b64decode(encoded)), format="png")
+    assert max(image.shape[:2]) <= 410  # bbox_inches="tight" may trim, never grow much
+
+
 def test_tables_escape_cells_and_reject_ragged_rows():
     assert "<td>&lt;script&gt;</td>" in table(["h"], [["<script>"]])
     with pytest.raises(ValueError, match="every row needs 2 cells like the header, got 1"):
