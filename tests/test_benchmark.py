@@ -180,6 +180,21 @@ def test_the_tissue_benchmark_shares_its_simulations_and_scores_map_estimates(
     assert figure.read_bytes()[:4] == b"\x89PNG"
 
 
+def test_the_star_cluster_benchmark_learns_noise_draws_and_draws_its_corner_plot(
+    monkeypatch, tmp_path
+):
+    figure = tmp_path / "star_cluster.png"
+    result = run_tiny(monkeypatch, "star_cluster", ["abc", "inn", "cinn"], figure=figure)
+    inn = result["methods"]["inn"]["settings"]
+    assert inn["dims"]["noise"] == 10  # one draw per emission line
+    # cloud mass: log-uniform 10^5 - 10^7.5 Msun, learned on the logit scale of its bounds
+    assert inn["config"]["parameter_bounds"][0] == pytest.approx([1e5, 10**7.5])
+    for entry in result["methods"].values():
+        assert 0 <= entry["metrics"]["calibration_error"]["value"] <= 1
+        assert entry["metrics"]["resimulation_error_mean"]["value"] > 0
+    assert figure.read_bytes()[:4] == b"\x89PNG"
+
+
 def test_learned_methods_train_for_the_task_steps_whatever_the_budget():
     from sbinn.benchmark.runners import _scaled
     from sbinn.train import TrainingConfig

@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -65,10 +66,13 @@ def test_bad_input_is_named():
         sim.simulate(np.array([good[:5]]))
     with pytest.raises(ValueError, match="theta must be finite"):
         sim.simulate(np.array([[*good[:3], np.nan, *good[4:]]]))
-    with pytest.raises(ValueError, match=r"sfe must be in \(0, 1\); got 1.5 in row 0"):
-        sim.simulate(np.array([[*good[:1], 1.5, *good[2:]]]))
-    with pytest.raises(ValueError, match=r"age must be in \(0.001, 50.0\] Myr; got 80.0"):
-        sim.simulate(np.array([[*good[:3], 80.0, *good[4:]]]))
+    # Outside the model's domain a row fails (NaN) and the reason is kept.
+    x = sim.simulate(np.array([[*good[:1], 1.5, *good[2:]], good]))
+    assert np.all(np.isnan(x[0])) and np.all(np.isfinite(x[1]))
+    assert re.search(r"sfe must be in \(0, 1\); got 1.5 in row 0", str(sim.last_exception))
+    x = sim.simulate(np.array([[*good[:3], 80.0, *good[4:]]]))
+    assert np.all(np.isnan(x))
+    assert re.search(r"age must be in \(0.001, 50.0\] Myr; got 80.0", str(sim.last_exception))
     with pytest.raises(ValueError, match="noise_dex must be a finite number >= 0 dex, got -1"):
         StarClusterSimulator(noise_dex=-1)
     with pytest.raises(ValueError, match="max_av must be a finite number >= 0 mag, got -2"):
@@ -91,3 +95,14 @@ def test_prior_draws_give_bounded_shells_and_few_failures():
     assert ok.mean() > 0.95
     assert np.all(d["radius_pc"][ok] < 1000) and np.all(np.abs(d["velocity_kms"][ok]) < 300)
     assert np.all(d["youngest_age_myr"][ok] <= theta[ok, 3] + 1e-9)
+
+
+def test_noise_draws_are_exposed_and_reproduce_the_lines():
+    sim = StarClusterSimulator(noise_dex=0.1)
+    theta = sim.prior.sample(6, np.random.default_rng(4))
+    x, noise = sim.simulate_with_noise(theta, 5)
+    assert sim.noise_dimension == 10 and noise.shape == (6, 10)
+    assert StarClusterSimulator(noise_dex=0.0).noise_dimension == 0
+    np.testing.assert_allclose(sim.simulate(theta, 5), x)
+    clean = StarClusterSimulator(noise_dex=0.0).simulate(theta)
+    np.testing.assert_allclose(x, clean + 0.1 * noise)
