@@ -183,8 +183,15 @@ def test_the_tissue_benchmark_shares_its_simulations_and_scores_map_estimates(
 def test_the_star_cluster_benchmark_learns_noise_draws_and_draws_its_corner_plot(
     monkeypatch, tmp_path
 ):
+    from sbinn.benchmark import tasks
+
     figure = tmp_path / "star_cluster.png"
+    task = replace(tasks.TASK_SETTINGS["star_cluster"], reference_observations=2)
+    monkeypatch.setitem(tasks.TASK_SETTINGS, "star_cluster", task)
     result = run_tiny(monkeypatch, "star_cluster", ["abc", "inn", "cinn"], figure=figure)
+    # No analytic posterior: a 3x-budget ABC run on the first test observations stands in.
+    assert result["reference"]["simulations"] == 1800
+    assert result["reference"]["observations"] == 2
     inn = result["methods"]["inn"]["settings"]
     assert inn["dims"]["noise"] == 10  # one draw per emission line
     # cloud mass: log-uniform 10^5 - 10^7.5 Msun, learned on the logit scale of its bounds
@@ -192,6 +199,8 @@ def test_the_star_cluster_benchmark_learns_noise_draws_and_draws_its_corner_plot
     for entry in result["methods"].values():
         assert 0 <= entry["metrics"]["calibration_error"]["value"] <= 1
         assert entry["metrics"]["resimulation_error_mean"]["value"] > 0
+        assert 0.3 <= entry["metrics"]["c2st_vs_reference"]["value"] <= 1
+    assert "c2st vs reference" in format_table(result).splitlines()[1]
     assert figure.read_bytes()[:4] == b"\x89PNG"
 
 
@@ -203,3 +212,18 @@ def test_learned_methods_train_for_the_task_steps_whatever_the_budget():
     assert _scaled(training, None, 10_000).num_epochs == 3
     assert _scaled(training, 900, 10_000).num_epochs == 10  # 90 steps per epoch
     assert _scaled(training, 900, 100_000).num_epochs == 1
+
+
+def test_the_abc_reference_needs_more_simulations_than_samples():
+    from sbinn.benchmark.reference import abc_reference
+    from simulators.kinematics import KinematicsSimulator
+
+    with pytest.raises(ValueError, match="num_simulations >= num_samples, got 50 < 100"):
+        abc_reference(
+            KinematicsSimulator(),
+            np.zeros((1, 2)),
+            num_samples=100,
+            num_simulations=50,
+            seed=0,
+            progress=False,
+        )

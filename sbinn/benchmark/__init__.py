@@ -36,6 +36,7 @@ import numpy as np
 from sbinn._environment import package_versions
 from sbinn._validation import check_positive_int
 from sbinn.benchmark.bank import SimulationBank, simulate_bank
+from sbinn.benchmark.reference import abc_reference, c2st_against_reference
 from sbinn.benchmark.runners import METHODS, MethodOutput
 from sbinn.benchmark.scoring import score_samples, simulation_noise
 from sbinn.benchmark.table import format_table
@@ -123,6 +124,17 @@ def run_benchmark(
                 num_observations=task.resimulated_observations,
             ).items()
         }
+    reference = None
+    if task.reference_factor is not None:
+        reference = abc_reference(
+            sim,
+            x_obs[: task.reference_observations],
+            num_samples=num_posterior_samples,
+            num_simulations=task.reference_factor * (num_simulations or task.abc_simulations),
+            seed=int(seeds[1]) + 1,
+            progress=progress,
+        )
+        record["reference"] = reference.record()
     kept_samples: dict[str, np.ndarray] = {}
     kept_metrics: dict[str, dict] = {}
     kept_distances: dict[str, np.ndarray] = {}
@@ -147,6 +159,10 @@ def run_benchmark(
             resimulated_observations=task.resimulated_observations,
             point_metrics=task.point_metrics,
         )
+        if reference is not None:
+            metrics["c2st_vs_reference"] = c2st_against_reference(
+                output.samples, reference, seed=int(seeds[1])
+            )
         if output.log_prob is not None:
             metrics["heldout_nll"] = heldout_nll(
                 output.log_prob(theta_true, x_obs), seed=int(seeds[1])
