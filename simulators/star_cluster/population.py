@@ -7,12 +7,14 @@ solar mass of stars formed in an instantaneous burst:
   on 0.5–100 M☉ (the mass range of the Starburst99 run used for validation).
 - **Stellar lifetimes:** Raiteri, Villata & Navarro (1996, A&A 315, 105, eq. 3), a fit to the
   Padova tracks, :math:`\log t = a_0(Z) + a_1(Z)\log m + a_2(Z)\log^2 m` (t in yr).
-- **Stellar luminosity and radius:** the zero-age main-sequence fits of Tout et al. (1996,
-  MNRAS 281, 257, Tables 1 and 2, with their metallicity polynomials in :math:`\log(Z/0.02)`).
-  A star keeps its ZAMS values for its whole life (no main-sequence brightening, no
-  Wolf–Rayet or supergiant phases).
-- **Ionising photons:** a blackbody of the ZAMS effective temperature and radius, counted
-  above 13.6 eV.
+- **Stellar luminosity and radius** (:mod:`simulators.star_cluster.stellar_evolution`): the
+  zero-age main-sequence fits of Tout et al. (1996, MNRAS 281, 257). By default a star keeps
+  its ZAMS values for its whole life. With ``main_sequence_evolution=True`` it follows the
+  main-sequence tracks of Hurley, Pols & Tout (2000, MNRAS 315, 543, §5.1) at its initial
+  mass, and from the end of its main sequence to its death keeps the terminal luminosity but
+  emits no ionising photons and no wind (no Wolf–Rayet or supergiant phases in either case).
+- **Ionising photons:** a blackbody of the star's effective temperature and radius, counted
+  above 13.6 eV; stars cooler than 12.5 kK are left out (< 1 % of Q at any age).
 - **Winds:** the mass-loss recipe of Vink, de Koter & Lamers (2001, A&A 369, 574, eqs. 24
   and 25, hot and cool side of the bistability jump at 25 kK), with terminal velocity
   :math:`v_\infty = 2.6\,v_{esc}` above and :math:`1.3\,v_{esc}` below the jump (Lamers et al.
@@ -24,9 +26,10 @@ solar mass of stars formed in an instantaneous burst:
   its momentum is :math:`\sqrt{2 E M_{ej}}`.
 
 The table is computed once per metallicity on a log-time grid (0.01–50 Myr) and cached; it
-takes a few milliseconds. It assumes a fully sampled IMF, so it scales linearly with cluster
-mass. Starburst99 (Leitherer et al. 1999, 2014; Kroupa IMF, Geneva 2012 tracks, Z = 0.014)
-is *not* used to build it, only to validate it (``tests/simulators/star_cluster``).
+takes about 0.05 s (0.3 s with main-sequence evolution). It assumes a fully sampled IMF, so
+it scales linearly with cluster mass. Starburst99 (Leitherer et al. 1999, 2014; Kroupa IMF,
+Geneva 2012 tracks, Z = 0.014) is *not* used to build it, only to validate it
+(``tests/simulators/star_cluster``).
 
 Example:
     >>> table = feedback_table(0.014)
@@ -42,6 +45,8 @@ from functools import cache
 
 import numpy as np
 
+from simulators.star_cluster.stellar_evolution import lifetime_myr, main_sequence_track
+
 __all__ = [
     "FEEDBACK_QUANTITIES",
     "FeedbackGrid",
@@ -49,11 +54,9 @@ __all__ = [
     "feedback_grid",
     "feedback_table",
     "kroupa_imf",
-    "lifetime_myr",
     "lyman_continuum_rate",
+    "main_sequence_feedback",
     "vink_mass_loss",
-    "zams_luminosity",
-    "zams_radius",
 ]
 
 L_SUN = 3.828e33  # erg/s, IAU 2015 nominal
@@ -71,96 +74,28 @@ M_REMNANT = 1.4  # Msun
 M_SN_MIN = 8.0  # Msun
 M_MIN, M_BREAK, M_MAX = 0.1, 0.5, 100.0  # Msun
 KAPPA_ELECTRON = 0.34  # cm^2/g
+T_SUN = 5772.0  # K, IAU 2015 nominal effective temperature
+T_WIND_MIN = 12.5e3  # K, bottom of Vink's grid; cooler stars: no wind, ionising photons neglected
 
 FEEDBACK_QUANTITIES = ("Q", "L_bol", "L_wind", "pdot_wind", "L_SN", "pdot_SN")
 """Table columns: s^-1, erg/s, erg/s, dyn, erg/s, dyn (all per solar mass formed)."""
-
-# Tout et al. (1996) Table 1 (L: alpha..eta) and Table 2 (R: theta..pi), each row a quartic in
-# log10(Z / 0.02); nu of Table 2 does not depend on Z.
-_TOUT_L = np.array(
-    [
-        [0.39704170, -0.32913574, 0.34776688, 0.37470851, 0.09011915],
-        [8.52762600, -24.41225973, 56.43597107, 37.06152575, 5.45624060],
-        [0.00025546, -0.00123461, -0.00023246, 0.00045519, 0.00016176],
-        [5.43288900, -8.62157806, 13.44202049, 14.51584135, 3.39793084],
-        [5.56357900, -10.32345224, 19.44322980, 18.97361347, 4.16903097],
-        [0.78866060, -2.90870942, 6.54713531, 4.05606657, 0.53287322],
-        [0.00586685, -0.01704237, 0.03872348, 0.02570041, 0.00383376],
-    ]
-)
-_TOUT_R = np.array(
-    [
-        [1.71535900, 0.62246212, -0.92557761, -1.16996966, -0.30631491],
-        [6.59778800, -0.42450044, -12.13339427, -10.73509484, -2.51487077],
-        [10.08855000, -7.11727086, -31.67119479, -24.24848322, -5.33608972],
-        [1.01249500, 0.32699690, -0.00923418, -0.03876858, -0.00412750],
-        [0.07490166, 0.02410413, 0.07233664, 0.03040467, 0.00197741],
-        [3.08223400, 0.94472050, -2.15200882, -2.49219496, -0.63848738],
-        [17.84778000, -7.45345690, -48.96066856, -40.05386135, -9.09331816],
-        [0.00022582, -0.00186899, 0.00388783, 0.00142402, -0.00007671],
-    ]
-)
-_TOUT_R_NU = 0.01077422
-
-
-def _tout(coefficients: np.ndarray, metallicity: float) -> np.ndarray:
-    return coefficients @ np.log10(metallicity / 0.02) ** np.arange(5)
-
-
-def zams_luminosity(mass: np.ndarray, metallicity: float = 0.02) -> np.ndarray:
-    """ZAMS luminosity [L☉] of stars of ``mass`` [M☉] (Tout et al. 1996, eq. 1).
-
-    Example:
-        >>> round(float(zams_luminosity(1.0)), 3)
-        0.698
-    """
-    a, b, g, d, e, z, h = _tout(_TOUT_L, metallicity)
-    m = np.asarray(mass, dtype=float)
-    return (a * m**5.5 + b * m**11) / (g + m**3 + d * m**5 + e * m**7 + z * m**8 + h * m**9.5)
-
-
-def zams_radius(mass: np.ndarray, metallicity: float = 0.02) -> np.ndarray:
-    """ZAMS radius [R☉] of stars of ``mass`` [M☉] (Tout et al. 1996, eq. 2).
-
-    Example:
-        >>> round(float(zams_radius(1.0)), 3)
-        0.888
-    """
-    th, io, ka, la, mu, xi, om, pi = _tout(_TOUT_R, metallicity)
-    m = np.asarray(mass, dtype=float)
-    numerator = th * m**2.5 + io * m**6.5 + ka * m**11 + la * m**19 + mu * m**19.5
-    return numerator / (_TOUT_R_NU + xi * m**2 + om * m**8.5 + m**18.5 + pi * m**19.5)
-
-
-def lifetime_myr(mass: np.ndarray, metallicity: float = 0.02) -> np.ndarray:
-    """Total stellar lifetime [Myr] (Raiteri, Villata & Navarro 1996, eq. 3; 7e-5 ≤ Z ≤ 0.03).
-
-    Example:
-        >>> np.round(lifetime_myr(np.array([8.0, 100.0]), 0.02), 1).tolist()
-        [38.0, 3.3]
-    """
-    lz = np.log10(metallicity)
-    a0 = 10.13 + 0.07547 * lz - 0.008084 * lz**2
-    a1 = -4.424 - 0.7939 * lz - 0.1187 * lz**2
-    a2 = 1.262 + 0.3385 * lz + 0.05417 * lz**2
-    lm = np.log10(np.asarray(mass, dtype=float))
-    return 10 ** (a0 + a1 * lm + a2 * lm**2) / 1e6
 
 
 def lyman_continuum_rate(temperature: np.ndarray, radius_cm: np.ndarray) -> np.ndarray:
     r"""Photons per second above 13.6 eV from a blackbody sphere.
 
     :math:`Q = 8\pi^2 R^2 (kT/h)^3 c^{-2} \int_{x_0}^\infty x^2/(e^x-1)\,dx`, the integral
-    summed as :math:`\sum_k e^{-k x_0}(x_0^2/k + 2x_0/k^2 + 2/k^3)`.
+    summed as :math:`\sum_k e^{-k x_0}(x_0^2/k + 2x_0/k^2 + 2/k^3)` on a grid of
+    :math:`\log x_0` and interpolated (relative error below 1e-4).
 
     Example:
         >>> round(float(np.log10(lyman_continuum_rate(4e4, 10 * R_SUN))), 2)
         49.09
     """
     t = np.asarray(temperature, dtype=float)
-    x0 = E_LYMAN / (K_B * t)
-    k = np.arange(1, 31).reshape((-1,) + (1,) * x0.ndim)
-    integral = np.sum(np.exp(-k * x0) * (x0**2 / k + 2 * x0 / k**2 + 2 / k**3), axis=0)
+    log_x0 = np.log(E_LYMAN / (K_B * t))
+    grid, log_integral = _planck_tail()
+    integral = np.where(log_x0 < grid[-1], np.exp(np.interp(log_x0, grid, log_integral)), 0.0)
     return (
         8
         * np.pi**2
@@ -169,6 +104,15 @@ def lyman_continuum_rate(temperature: np.ndarray, radius_cm: np.ndarray) -> np.n
         / C_LIGHT**2
         * integral
     )
+
+
+@cache
+def _planck_tail() -> tuple[np.ndarray, np.ndarray]:
+    log_x0 = np.linspace(np.log(0.01), np.log(300.0), 4000)
+    x0 = np.exp(log_x0)[None, :]
+    k = np.arange(1, 201)[:, None]
+    terms = np.exp(-k * x0) * (x0**2 / k + 2 * x0 / k**2 + 2 / k**3)
+    return log_x0, np.log(terms.sum(axis=0))
 
 
 def vink_mass_loss(
@@ -218,6 +162,36 @@ def _kroupa_mass() -> float:
     return low + high
 
 
+def main_sequence_feedback(
+    mass: np.ndarray, luminosity: np.ndarray, radius: np.ndarray, metallicity: float
+) -> np.ndarray:
+    """Ionising photons [s^-1], wind power [erg/s] and wind momentum flux [dyn] of
+    main-sequence stars of ``mass`` [M☉], ``luminosity`` [L☉] and ``radius`` [R☉].
+
+    Example:
+        >>> q, power, pdot = main_sequence_feedback(
+        ...     np.array([60.0]), np.array([5e5]), np.array([12.0]), 0.014
+        ... )
+        >>> round(float(np.log10(q[0])), 2), round(float(np.log10(power[0])), 2)
+        (49.48, 36.71)
+    """
+    radius_cm = radius * R_SUN
+    temperature = (luminosity * L_SUN / (4 * np.pi * radius_cm**2 * SIGMA_SB)) ** 0.25
+    mdot, ratio = vink_mass_loss(luminosity, mass, temperature, metallicity)
+    eddington = (
+        KAPPA_ELECTRON * luminosity * L_SUN / (4 * np.pi * C_LIGHT * G_NEWTON * mass * M_SUN)
+    )
+    v_esc = np.sqrt(2 * G_NEWTON * mass * M_SUN * np.clip(1 - eddington, 0.0, None) / radius_cm)
+    mdot_cgs = mdot * M_SUN / YEAR
+    return np.stack(
+        [
+            lyman_continuum_rate(temperature, radius_cm),
+            0.5 * mdot_cgs * (ratio * v_esc) ** 2,
+            mdot_cgs * ratio * v_esc,
+        ]
+    )
+
+
 @dataclass(frozen=True)
 class FeedbackTable:
     """Feedback per solar mass formed, on a log-time grid.
@@ -244,8 +218,14 @@ class FeedbackTable:
 
 
 @cache
-def feedback_table(metallicity: float = 0.014, num_ages: int = 400) -> FeedbackTable:
+def feedback_table(
+    metallicity: float = 0.014, num_ages: int = 400, main_sequence_evolution: bool = False
+) -> FeedbackTable:
     """Build (and cache) the feedback table of a burst of stars of metallicity ``metallicity``.
+
+    With ``main_sequence_evolution`` the stars follow the Hurley et al. (2000) main-sequence
+    tracks and keep their terminal luminosity, without ionising photons or wind, from the end
+    of the main sequence to death; otherwise they keep their ZAMS values until they die.
 
     Raises:
         ValueError: if ``metallicity`` is outside the 1e-4–0.03 range of the relations.
@@ -254,25 +234,18 @@ def feedback_table(metallicity: float = 0.014, num_ages: int = 400) -> FeedbackT
         raise ValueError(f"metallicity Z must be in [1e-4, 0.03], got {metallicity}")
     mass = np.geomspace(M_MIN, M_MAX, 3000)
     weight = kroupa_imf(mass) * np.gradient(mass)  # stars per Msun formed in each mass bin
-    lum = zams_luminosity(mass, metallicity)
-    radius = zams_radius(mass, metallicity) * R_SUN
-    temperature = (lum * L_SUN / (4 * np.pi * radius**2 * SIGMA_SB)) ** 0.25
-    mdot, ratio = vink_mass_loss(lum, mass, temperature, metallicity)
-    eddington = KAPPA_ELECTRON * lum * L_SUN / (4 * np.pi * C_LIGHT * G_NEWTON * mass * M_SUN)
-    v_esc = np.sqrt(2 * G_NEWTON * mass * M_SUN * np.clip(1 - eddington, 0.0, None) / radius)
-    mdot_cgs = mdot * M_SUN / YEAR
-    per_star = np.stack(
-        [
-            lyman_continuum_rate(temperature, radius),
-            lum * L_SUN,
-            0.5 * mdot_cgs * (ratio * v_esc) ** 2,
-            mdot_cgs * ratio * v_esc,
-        ]
-    )
-    life = lifetime_myr(mass, metallicity)
     log_age = np.linspace(-2.0, np.log10(50.0), num_ages)
-    alive = life[None, :] > 10 ** log_age[:, None]
-    stellar = (alive * weight) @ per_star.T  # (n_t, 4)
+    age = 10 ** log_age[:, None]
+    alive = lifetime_myr(mass, metallicity) > age  # (n_t, n_m)
+    track_age = age if main_sequence_evolution else np.zeros((1, 1))
+    lum, radius, on_ms = main_sequence_track(mass, track_age, metallicity)
+    temperature = T_SUN * (lum / radius**2) ** 0.25
+    hot = on_ms & (temperature >= T_WIND_MIN)
+    per_star = np.zeros((3, *lum.shape))
+    mass_hot = np.broadcast_to(mass, lum.shape)[hot]
+    per_star[:, hot] = main_sequence_feedback(mass_hot, lum[hot], radius[hot], metallicity)
+    stellar = np.stack([(alive * row) @ weight for row in per_star])
+    stellar = np.insert(stellar, 1, (alive * lum * L_SUN) @ weight, axis=0)
 
     # Supernova rate: the derivative of the number of 8-100 Msun stars already dead.
     exploding = mass >= M_SN_MIN
@@ -282,7 +255,7 @@ def feedback_table(metallicity: float = 0.014, num_ages: int = 400) -> FeedbackT
     rate = np.clip(np.gradient(dead, age_s), 0.0, None)
     ejecta_rate = np.clip(np.gradient(dead_ejecta, age_s), 0.0, None) * M_SUN
     supernova = np.stack([rate * E_SUPERNOVA, np.sqrt(2 * E_SUPERNOVA * ejecta_rate * rate)])
-    values = np.concatenate([stellar.T, supernova])
+    values = np.concatenate([stellar, supernova])
     with np.errstate(divide="ignore"):
         log_values = np.where(values > 0, np.log10(np.where(values > 0, values, 1.0)), -300.0)
     return FeedbackTable(float(metallicity), log_age, log_values)
@@ -335,9 +308,15 @@ class FeedbackGrid:
 
 @cache
 def feedback_grid(
-    z_min: float = 0.003, z_max: float = 0.03, num_metallicities: int = 9
+    z_min: float = 0.003,
+    z_max: float = 0.03,
+    num_metallicities: int = 9,
+    main_sequence_evolution: bool = False,
 ) -> FeedbackGrid:
     """Feedback tables at ``num_metallicities`` log-spaced Z in ``[z_min, z_max]`` (cached)."""
     log_z = np.linspace(np.log10(z_min), np.log10(z_max), num_metallicities)
-    tables = [feedback_table(float(10**lz)) for lz in log_z]
+    tables = [
+        feedback_table(float(10**lz), main_sequence_evolution=main_sequence_evolution)
+        for lz in log_z
+    ]
     return FeedbackGrid(log_z, tables[0].log_age_myr, np.stack([t.log_values for t in tables]))
