@@ -23,11 +23,10 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
+from _common import RESULTS, publish
 
-RESULTS = Path(__file__).parent / "results"
 NUM_SIMULATIONS = 10_000_000
 NUM_SAMPLES = 1000
 
@@ -141,10 +140,7 @@ def main() -> None:
         },
         "calibration_200": calibration,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "abc_kinematics.json").write_text(json.dumps(record, indent=2) + "\n")
-    (RESULTS / "abc_kinematics.md").write_text(to_markdown(record))
-    print(to_markdown(record))
+    publish(RESULTS / "abc_kinematics", record, to_markdown(record))
 
 
 def to_markdown(record: dict) -> str:

@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from _common import RESULTS, environment_record, publish
 from scipy import stats
 
 from sbinn.methods.cinn import CINN, TrainingConfig
 from simulators.linear_gaussian import LinearGaussianSimulator
 
-RESULTS = Path(__file__).parent / "results"
 TOLERANCE_NATS = 0.05
 
 
@@ -133,17 +132,11 @@ def main() -> None:
         "tolerance_nats": TOLERANCE_NATS,
         "runs": runs,
         "wall_s": time.perf_counter() - start,
-        "environment": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "threads": args.threads,
-            "machine": platform.machine(),
-        },
+        "environment": environment_record(
+            "python", "torch", "threads", "machine", threads=args.threads
+        ),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(record))
-    print(markdown(record))
+    publish(args.out, record, markdown(record))
 
 
 if __name__ == "__main__":

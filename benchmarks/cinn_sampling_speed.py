@@ -16,19 +16,15 @@ Run by hand on a quiet machine::
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import statistics
 import time
-from pathlib import Path
 
 import torch
+from _common import RESULTS, environment_record, publish
 
 from sbinn.benchmark.tasks import TASK_SETTINGS
 from sbinn.methods.cinn import CINN, CINNConfig, TrainingConfig
 from simulators.kinematics import KinematicsSimulator
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def measure(config: CINNConfig, x, repeats: int) -> dict:
@@ -59,18 +55,11 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     _, x = KinematicsSimulator().sample_joint(1000, seed=1)
-    record = {
-        "threads": args.threads,
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "torch": torch.__version__,
-        "networks": {
-            "kinematics task": measure(TASK_SETTINGS["kinematics"].cinn, x, args.repeats),
-            "width 128": measure(CINNConfig(hidden_features=128), x, args.repeats),
-        },
+    record = environment_record("threads", "machine", "processor", "torch", threads=args.threads)
+    record["networks"] = {
+        "kinematics task": measure(TASK_SETTINGS["kinematics"].cinn, x, args.repeats),
+        "width 128": measure(CINNConfig(hidden_features=128), x, args.repeats),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "cinn_sampling_speed.json").write_text(json.dumps(record, indent=2) + "\n")
     lines = [
         "| network | blocks × width × hidden layers | median wall [s] | runs [s] |",
         "|---|---|---|---|",
@@ -83,8 +72,7 @@ def main() -> None:
     header = (
         f"cINN sampling, 1000 kinematics observations × 4096 samples, {args.threads} threads\n\n"
     )
-    (RESULTS / "cinn_sampling_speed.md").write_text(header + "\n".join(lines) + "\n")
-    print(header + "\n".join(lines))
+    publish(RESULTS / "cinn_sampling_speed", record, header + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -19,19 +19,17 @@ Results go to ``benchmarks/results/cinn_sets.json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from _common import RESULTS, environment_record, publish
 
 from sbinn.diagnostics import calibration_error
 from sbinn.methods.cinn import CINN, TrainingConfig
 from simulators.normal_sets import NormalSetsSimulator
 
-RESULTS = Path(__file__).parent / "results"
 SET_SIZES = (5, 50, 500)
 CALIBRATION_TOLERANCE = 0.01
 SLOPE_TOLERANCE = 0.1
@@ -144,17 +142,11 @@ def main() -> None:
         "time_s": dict(cinn.time_s),
         "wall_s": time.perf_counter() - start,
         "settings": cinn.settings(),
-        "environment": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "threads": args.threads,
-            "machine": platform.machine(),
-        },
+        "environment": environment_record(
+            "python", "torch", "threads", "machine", threads=args.threads
+        ),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(record))
-    print(markdown(record))
+    publish(args.out, record, markdown(record))
 
 
 if __name__ == "__main__":

@@ -43,13 +43,13 @@ import argparse
 import json
 import math
 import os
-import platform
 import resource
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from _common import RESULTS, environment_record, publish
 
 from sbinn.diagnostics import calibration_error
 from sbinn.methods.abc import RejectionABC
@@ -57,7 +57,6 @@ from sbinn.methods.cinn import CINN, CINNConfig, TrainingConfig
 from simulators.cluster_cmd import ClusterCMDSimulator, set_mask
 from simulators.cluster_cmd.summaries import CMDSummarySimulator, cmd_summaries
 
-RESULTS = Path(__file__).parent / "results"
 STAR_BINS = ((20, 50), (50, 200), (200, 800), (800, 2000))
 _VALIDATION_FRACTION = 0.1
 _SIMULATION_CHUNK = 5000
@@ -279,20 +278,18 @@ def main() -> None:
         "methods": methods,
         "time_s": times,
         "simulator": sim.settings(),
-        "environment": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "threads": args.threads,
-            "machine": platform.machine(),
-            "cpus": os.cpu_count(),
-            "load_average_before_after": [load_before[0], os.getloadavg()[0]],
-            "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-        },
+        "environment": environment_record(
+            "python",
+            "torch",
+            "threads",
+            "machine",
+            "cpus",
+            threads=args.threads,
+            load_average_before_after=[load_before[0], os.getloadavg()[0]],
+            peak_rss_gb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        ),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(markdown(record))
-    print(markdown(record))
+    publish(args.out, record, markdown(record))
 
 
 if __name__ == "__main__":

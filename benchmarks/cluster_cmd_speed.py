@@ -14,18 +14,13 @@ Results go to ``benchmarks/results/cluster_cmd_speed.{json,md}``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
+from _common import RESULTS, environment_record, load_average, load_note, publish, timings
 
 from simulators.cluster_cmd import ClusterCMDSimulator, set_mask
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def measure(sim: ClusterCMDSimulator, batch: int, repeats: int) -> dict:
@@ -43,8 +38,7 @@ def measure(sim: ClusterCMDSimulator, batch: int, repeats: int) -> dict:
     median = statistics.median(wall)
     return {
         "batch": batch,
-        "wall_s": [round(t, 4) for t in wall],
-        "cpu_s": [round(t, 4) for t in cpu],
+        **timings(wall, cpu),
         "median_wall_s": round(median, 4),
         "ms_per_cluster": round(1e3 * median / batch, 3),
         "best_ms_per_cluster": round(1e3 * min(wall) / batch, 3),
@@ -65,17 +59,12 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     sim = ClusterCMDSimulator()
-    record = {
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cpus": os.cpu_count(),
-        "numpy": np.__version__,
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-        "simulator": sim.settings(),
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
-        "runs": [measure(sim, batch, args.repeats) for batch in args.batches],
-    }
-    record["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    record = environment_record(
+        "machine", "processor", "cpus", "numpy", "OMP_NUM_THREADS", simulator=sim.settings()
+    )
+    record["load_average_before"] = load_average()
+    record["runs"] = [measure(sim, batch, args.repeats) for batch in args.batches]
+    record["load_average_after"] = load_average()
     lines = [
         "| batch | ms per cluster (median) | best | clusters per s | observed stars "
         "(median, 5–95 %, max) |",
@@ -91,14 +80,10 @@ def main() -> None:
     header = (
         f"Colour–magnitude clusters (n_max={sim.n_max}, V limit {sim.v_limit}) simulated per "
         f"second on prior draws, one batched call; median of {args.repeats} runs; "
-        f"{record['cpus']} CPUs, load average {record['load_average_before'][0]} before and "
-        f"{record['load_average_after'][0]} after; issue 7 target: <= 5 ms per cluster\n\n"
+        f"{load_note(record)}; issue 7 target: <= 5 ms per cluster\n\n"
     )
-    print(header + "\n".join(lines))
-    if not args.no_write:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "cluster_cmd_speed.json").write_text(json.dumps(record, indent=2) + "\n")
-        (RESULTS / "cluster_cmd_speed.md").write_text(header + "\n".join(lines) + "\n")
+    text = header + "\n".join(lines) + "\n"
+    publish(RESULTS / "cluster_cmd_speed", record, text, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -12,18 +12,13 @@ time, and writes ``benchmarks/results/star_cluster_speed.{json,md}``. Run by han
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
+from _common import RESULTS, environment_record, load_average, load_note, publish, timings
 
 from simulators.star_cluster import StarClusterSimulator
-
-RESULTS = Path(__file__).parent / "results"
 
 
 def measure(batch: int, repeats: int) -> dict:
@@ -40,8 +35,7 @@ def measure(batch: int, repeats: int) -> dict:
     median = statistics.median(wall)
     return {
         "batch": batch,
-        "wall_s": [round(t, 4) for t in wall],
-        "cpu_s": [round(t, 4) for t in cpu],
+        **timings(wall, cpu),
         "median_ms_per_simulation": round(1e3 * median / batch, 4),
         "best_ms_per_simulation": round(1e3 * min(wall) / batch, 4),
         "failed_fraction": round(float(np.mean(~np.isfinite(x).all(axis=1))), 4),
@@ -54,17 +48,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    record = {
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cpus": os.cpu_count(),
-        "numpy": np.__version__,
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-        "settings": StarClusterSimulator().settings(),
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
-        "runs": [measure(batch, args.repeats) for batch in args.batches],
-    }
-    record["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    record = environment_record(
+        "machine",
+        "processor",
+        "cpus",
+        "numpy",
+        "OMP_NUM_THREADS",
+        settings=StarClusterSimulator().settings(),
+    )
+    record["load_average_before"] = load_average()
+    record["runs"] = [measure(batch, args.repeats) for batch in args.batches]
+    record["load_average_after"] = load_average()
     lines = [
         "| batch | median ms / simulation | best ms / simulation | failed fraction |",
         "|---|---|---|---|",
@@ -76,15 +70,10 @@ def main() -> None:
         )
     header = (
         f"StarClusterSimulator cost per emission-line simulation (target: <= 1 ms), batched, "
-        f"median of {args.repeats} runs; {record['cpus']} CPUs, load average "
-        f"{record['load_average_before'][0]} before and {record['load_average_after'][0]} "
-        "after\n\n"
+        f"median of {args.repeats} runs; {load_note(record)}\n\n"
     )
-    print(header + "\n".join(lines))
-    if not args.no_write:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "star_cluster_speed.json").write_text(json.dumps(record, indent=2) + "\n")
-        (RESULTS / "star_cluster_speed.md").write_text(header + "\n".join(lines) + "\n")
+    text = header + "\n".join(lines) + "\n"
+    publish(RESULTS / "star_cluster_speed", record, text, write=not args.no_write)
 
 
 if __name__ == "__main__":

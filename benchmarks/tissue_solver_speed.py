@@ -34,18 +34,15 @@ quiet machine::
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from unittest import mock
 
 import iadpython
 import numpy as np
+from _common import RESULTS, environment_record, load_average, load_note, publish, timings
 
 from simulators.tissue import simulator as simulator_module
 from simulators.tissue.adding_doubling import default_workers, slab_rt
@@ -54,7 +51,6 @@ from simulators.tissue.optics import absorption, scattering
 from simulators.tissue.priors import layer_parameters, tissue_prior
 from simulators.tissue.simulator import TissueSimulator
 
-RESULTS = Path(__file__).parent / "results"
 BINS = {"colon": 20, "generic": 26}
 """Direction bins of our solver at its defaults: 8 in the escape cone + 6 per further band."""
 
@@ -63,8 +59,7 @@ def _record(wall: list[float], cpu: list[float], spectra: int) -> dict:
     median = statistics.median(wall)
     return {
         "spectra": spectra,
-        "wall_s": [round(t, 4) for t in wall],
-        "cpu_s": [round(t, 4) for t in cpu],
+        **timings(wall, cpu),
         "median_wall_s": round(median, 4),
         "spectra_per_s": round(spectra / median, 2),
         "best_spectra_per_s": round(spectra / min(wall), 2),
@@ -150,20 +145,15 @@ def main() -> None:
     parser.add_argument("--settings", nargs="+", default=["colon", "generic"])
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    record = {
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cpus": os.cpu_count(),
-        "numpy": np.__version__,
-        "iadpython": iadpython.__version__,
-        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
-        "settings": {},
-    }
+    record = environment_record(
+        "machine", "processor", "cpus", "numpy", "iadpython", "OPENBLAS_NUM_THREADS"
+    )
+    record["load_average_before"] = load_average()
+    record["settings"] = {}
     for setting in args.settings:
         theta = tissue_prior(setting).sample(args.batch, np.random.default_rng(1))
         record["settings"][setting] = measure(setting, theta, args.iad_draws, args.repeats)
-    record["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    record["load_average_after"] = load_average()
     threads = default_workers()
     lines = [
         "| setting | ours, 1 thread | ours, "
@@ -183,16 +173,10 @@ def main() -> None:
     header = (
         f"Tissue spectra per second (24 wavelengths → 8 bands), ours on {args.batch} prior "
         f"draws, iadpython on {args.iad_draws}; median of {args.repeats} interleaved runs; "
-        f"{record['cpus']} CPUs, load average "
-        f"{record['load_average_before'][0]} before and {record['load_average_after'][0]} "
-        "after\n\n"
+        f"{load_note(record)}\n\n"
     )
-    print(header + "\n".join(lines))
-    if not args.no_write:
-        RESULTS.mkdir(exist_ok=True)
-        text = json.dumps(record, indent=2) + "\n"
-        (RESULTS / "tissue_solver_speed.json").write_text(text)
-        (RESULTS / "tissue_solver_speed.md").write_text(header + "\n".join(lines) + "\n")
+    text = header + "\n".join(lines) + "\n"
+    publish(RESULTS / "tissue_solver_speed", record, text, write=not args.no_write)
 
 
 if __name__ == "__main__":
