@@ -32,6 +32,7 @@ Example:
 
 from __future__ import annotations
 
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -65,6 +66,18 @@ def radau_unit(num_points: int) -> tuple[np.ndarray, np.ndarray]:
     x = np.concatenate([[-1.0], roots])
     w = np.concatenate([[2.0 / n**2], (1.0 - roots) / (n**2 * p_prev**2)])
     return (1.0 - x) / 2.0, w / 2.0
+
+
+@cache
+def _unit_rules(
+    cone_points: int, trapped_points: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Radau and Gauss rules of :func:`direction_grid`, read-only: every chunk of a batch
+    asks for the same ones, and finding Legendre roots costs more than using them."""
+    rules = (*radau_unit(cone_points), *gauss_unit(trapped_points))
+    for rule in rules:
+        rule.setflags(write=False)
+    return rules
 
 
 def fresnel_reflectance(
@@ -132,11 +145,10 @@ def direction_grid(
     if np.any(breakpoints < 1.0) or not np.all(np.isfinite(breakpoints)):
         raise ValueError("refractive indices must be finite and >= 1 (the medium above is air)")
     m = breakpoints.shape[0]
-    cone_mu, cone_w = radau_unit(cone_points)
+    cone_mu, cone_w, gauss_mu, gauss_w = _unit_rules(cone_points, trapped_points)
     u = [np.broadcast_to(1.0 - cone_mu**2, (m, cone_points))]
     weight = [np.broadcast_to(2.0 * cone_mu * cone_w, (m, cone_points))]
     edges = np.concatenate([np.ones((m, 1)), np.sort(breakpoints, axis=1)], axis=1)
-    gauss_mu, gauss_w = gauss_unit(trapped_points)
     for k in range(1, edges.shape[1]):
         lower, upper = edges[:, k - 1 : k], edges[:, k : k + 1]
         # Gauss points in the cosine of the medium that is grazing at the upper end.
