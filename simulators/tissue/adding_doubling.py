@@ -88,9 +88,11 @@ def _keep_freed_heap() -> None:
     :func:`slab_rt` ran 1.3-1.4x slower. Fixed thresholds (arrays up to 8 MiB from the
     heap, trimmed beyond 32 MiB of free memory) avoid that at the cost of keeping up to
     32 MiB of freed memory. This changes the allocator for the whole process; it does
-    nothing where the C library has no ``mallopt`` (not Linux, musl's is a stub).
+    nothing where the C library has no ``mallopt`` (not Linux, musl's is a stub), or when
+    the environment variable ``SBINN_KEEP_MALLOC_SETTINGS`` is set, for programs that tune
+    the allocator themselves.
     """
-    if not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux") or os.environ.get("SBINN_KEEP_MALLOC_SETTINGS"):
         return
     try:
         mallopt = ctypes.CDLL(None).mallopt

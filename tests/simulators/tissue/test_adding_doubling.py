@@ -218,3 +218,14 @@ def test_cached_quadrature_rules_are_not_changed_by_callers():
     np.testing.assert_allclose(again.u[0, :4], 1.0 - nodes**2)
     nodes[:] = 0.0  # the public rules are fresh copies
     assert radau_unit(4)[0][0] == 1.0
+
+
+def test_the_allocator_is_left_alone_when_asked(monkeypatch):
+    import ctypes
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("mallopt must not be looked up")
+
+    monkeypatch.setenv("SBINN_KEEP_MALLOC_SETTINGS", "1")
+    monkeypatch.setattr(ctypes, "CDLL", refuse)
+    assert _keep_freed_heap.__wrapped__() is None
