@@ -270,13 +270,14 @@ TASK_SETTINGS: dict[str, TaskSettings] = {
         figure=_tissue_figure,
     ),
     "star_cluster": TaskSettings(
-        # 0.3 ms per simulation: ABC's 10^6 take about 5 min on one core.
+        # 0.3 ms per simulation in batches of 10^4 (benchmarks/results/star_cluster_speed.md);
+        # ABC's 10^6 took 10 min in the committed run, on 2 loaded cores.
         abc_simulations=1_000_000,
         learned_simulations=200_000,
         prior_bounds=True,
         training_steps=STAR_CLUSTER_TRAINING_STEPS,
-        # No analytic posterior: C2ST against 3x the ABC budget, as much as one core
-        # simulates in about 15 min.
+        # No analytic posterior: C2ST against 3x the ABC budget (26 min in the committed
+        # run, on 2 loaded cores).
         reference_factor=3,
         # Ten lines with 0.05 dex noise each: the noise draws are latent parameters on the
         # input side (6 + 10 against 10 lines + 6 latent), as on the noisy tissue task,

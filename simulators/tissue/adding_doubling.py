@@ -25,7 +25,7 @@ default points); it is not a diffusion approximation.
 cache (128 slabs were fastest on a 2-core machine, ~1.4x faster than 1024) and can be spread
 over threads. Each slab's result depends on its chunk only through rounding, never on the
 number of threads. Every chunk allocates and frees its temporaries anew, so glibc's heap is
-kept from shrinking between chunks (:func:`_keep_freed_heap`).
+kept from shrinking between chunks (:func:`~simulators.tissue._allocator.keep_freed_heap`).
 
 **Specular reflection.** The returned ``reflectance`` is the total reflectance minus the
 specular reflection of the beam at the air-tissue surface, :math:`((n_1 - 1)/(n_1 + 1))^2`,
@@ -49,15 +49,14 @@ Example:
 
 from __future__ import annotations
 
-import ctypes
 import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache, partial
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
 
+from simulators.tissue._allocator import keep_freed_heap
 from simulators.tissue.layer import METHODS, layer_matrices
 from simulators.tissue.quadrature import DirectionGrid, direction_grid, fresnel_reflectance
 
@@ -72,35 +71,6 @@ def default_workers() -> int:
     """
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(cpus or 1, 4))
-
-
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-"""glibc's ``mallopt`` parameters (``malloc.h``)."""
-
-
-@cache
-def _keep_freed_heap() -> None:
-    """Stop glibc returning the heap to the system after each chunk; once per process.
-
-    A chunk allocates and frees some megabytes of temporaries. With glibc's default, dynamic
-    thresholds the freed top of the heap is trimmed (``brk``) and grown again for the next
-    chunk, page fault by page fault: a quarter of the run time went to the kernel, and
-    :func:`slab_rt` ran 1.3-1.4x slower. Fixed thresholds (arrays up to 8 MiB from the
-    heap, trimmed beyond 32 MiB of free memory) avoid that at the cost of keeping up to
-    32 MiB of freed memory. This changes the allocator for the whole process; it does
-    nothing where the C library has no ``mallopt`` (not Linux, musl's is a stub), or when
-    the environment variable ``SBINN_KEEP_MALLOC_SETTINGS`` is set, for programs that tune
-    the allocator themselves.
-    """
-    if not sys.platform.startswith("linux") or os.environ.get("SBINN_KEEP_MALLOC_SETTINGS"):
-        return
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    mallopt(_M_MMAP_THRESHOLD, 8 << 20)
-    mallopt(_M_TRIM_THRESHOLD, 32 << 20)
 
 
 class SlabOptics(NamedTuple):
@@ -365,7 +335,7 @@ def slab_rt(
         )
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    _keep_freed_heap()
+    keep_freed_heap()
     rows = flat["mu_a"].shape[0]
     jobs = [
         partial(

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from simulators.tissue.adding_doubling import _keep_freed_heap, slab_rt
+from simulators.tissue.adding_doubling import slab_rt
 from simulators.tissue.quadrature import direction_grid, gauss_unit, radau_unit
 
 # Single slabs: absorption, scattering (1/cm), anisotropy, index and thickness (cm) of tissue.
@@ -201,15 +201,6 @@ def test_quadratures_are_exact_for_their_degree(num_points):
         np.testing.assert_allclose(weights @ nodes**degree, 1.0 / (degree + 1), atol=1e-13)
 
 
-def test_keeping_the_heap_is_harmless_to_repeat():
-    before = slab_rt(1.0, 100.0, 0.9, 1.4, 0.05, workers=1)
-    assert _keep_freed_heap() is None
-    assert _keep_freed_heap() is None
-    after = slab_rt(1.0, 100.0, 0.9, 1.4, 0.05, workers=1)
-    for field_after, field_before in zip(after, before, strict=True):
-        np.testing.assert_array_equal(field_after, field_before)
-
-
 def test_cached_quadrature_rules_are_not_changed_by_callers():
     grid = direction_grid(np.array([[1.4]]), cone_points=4, trapped_points=2)
     grid.u[:] = 0.0  # the grid owns its arrays: the cached rules stay as they were
@@ -218,14 +209,3 @@ def test_cached_quadrature_rules_are_not_changed_by_callers():
     np.testing.assert_allclose(again.u[0, :4], 1.0 - nodes**2)
     nodes[:] = 0.0  # the public rules are fresh copies
     assert radau_unit(4)[0][0] == 1.0
-
-
-def test_the_allocator_is_left_alone_when_asked(monkeypatch):
-    import ctypes
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("mallopt must not be looked up")
-
-    monkeypatch.setenv("SBINN_KEEP_MALLOC_SETTINGS", "1")
-    monkeypatch.setattr(ctypes, "CDLL", refuse)
-    assert _keep_freed_heap.__wrapped__() is None
