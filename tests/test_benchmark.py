@@ -121,6 +121,11 @@ def test_mixture_ablations_keep_the_padding_terms(monkeypatch):
         (("cosmology", ["abc"]), {}, "unknown simulator 'cosmology'"),
         (("kinematics", ["cvae"]), {}, "unknown methods"),
         (("kinematics", []), {}, "unknown methods"),
+        (
+            ("cluster_cmd", ["abc", "inn"]),
+            {},
+            "cluster_cmd benchmark runs only abc, cinn, cinn_set_transformer; got inn",
+        ),
         (("kinematics", ["abc"]), {"num_test_observations": 0}, "num_test_observations must be"),
         (
             ("kinematics", ["abc"]),
@@ -227,3 +232,66 @@ def test_the_abc_reference_needs_more_simulations_than_samples():
             seed=0,
             progress=False,
         )
+
+
+def test_the_cluster_cmd_benchmark_scores_sets_by_summaries_and_by_star_count(
+    monkeypatch, tmp_path
+):
+    from sbinn.benchmark import tasks
+
+    task = replace(tasks.TASK_SETTINGS["cluster_cmd"], resimulated_samples=5)
+    monkeypatch.setitem(tasks.TASK_SETTINGS, "cluster_cmd", task)
+    report = tmp_path / "report.html"
+    result = run_tiny(monkeypatch, "cluster_cmd", ["abc", "cinn"], report=report)
+    # Both methods see the same simulations: ABC their summaries, the cINN the sets.
+    assert result["shared_simulations"]["simulations"] == 600
+    assert result["num_test_observations"] == 10
+    assert result["resimulation"] == {
+        "at": "posterior",
+        "samples_per_observation": 5,
+        "observations": None,
+        "space": "cluster_cmd_standardised_summaries",
+    }
+    bins = ["20-50", "50-200", "200-800", "800-2000"]
+    for entry in result["methods"].values():
+        metrics = entry["metrics"]
+        for stars in bins:
+            assert 0 <= metrics[f"calibration_error_{stars}_stars"]["value"] <= 1
+        assert entry["simulations"] == 600
+    cinn = result["methods"]["cinn"]
+    assert cinn["settings"]["config"]["conditioning"] == "deepset"
+    assert cinn["settings"]["config"]["parameter_bounds"][0] == [8.0, 10.1]  # log_age
+    assert np.isfinite(cinn["metrics"]["heldout_nll"]["value"])
+    # A one-epoch network samples near the prior, whose re-simulations land about
+    # sqrt(2 * 20) ~ 6 standardised units away; the true parameters much nearer.
+    floor = result["simulation_noise"]["resimulation_error_mean"]["value"]
+    assert 0 < floor < 0.7 * cinn["metrics"]["resimulation_error_mean"]["value"]
+    lines = format_table(result).splitlines()
+    headers = [cell.strip() for cell in lines[1].split("  ") if cell.strip()]
+    assert headers[1:5] == [f"calibration error {stars} stars" for stars in bins]
+    assert "at 5 posterior samples per observation" in lines[-1]
+    # The report checks the observations in the summaries' space, where they have a length.
+    numbers = json.loads(report.with_suffix(".json").read_text())
+    assert "calibration_error_800-2000_stars" in numbers["methods"]["abc"]["metrics"]
+    assert report.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_posterior_resimulation_can_take_a_random_subset_of_each_observations_samples():
+    from sbinn.benchmark.scoring import score_samples
+    from sbinn.function_simulator import FunctionSimulator
+    from sbinn.priors import JointPrior, Normal
+
+    sim = FunctionSimulator(lambda t: t, JointPrior({"a": Normal(0.0, 1.0)}))
+    # Sample j of every observation re-simulates exactly j away from x = 0.
+    samples = np.tile(np.arange(10.0)[None, :, None], (6, 1, 1))
+    theta, x = np.zeros((6, 1)), np.zeros((6, 1))
+    _, distances = score_samples(sim, samples, theta, x, seed=0, resimulated_samples=4)
+    assert distances.shape == (6, 4)
+    assert all(len(set(row)) == 4 and set(row) <= set(range(10)) for row in distances.tolist())
+    assert sorted(distances[0]) != [0.0, 1.0, 2.0, 3.0]  # not simply the first four
+    _, again = score_samples(sim, samples, theta, x, seed=0, resimulated_samples=4)
+    np.testing.assert_array_equal(distances, again)
+    _, every = score_samples(sim, samples, theta, x, seed=0, resimulated_samples=50)
+    assert every.shape == (6, 10)
+    with pytest.raises(ValueError, match="resimulated_samples must be"):
+        score_samples(sim, samples, theta, x, seed=0, resimulated_samples=0)

@@ -77,9 +77,27 @@ def test_markdown_table_and_hyphenated_simulator_name(tmp_path, capsys):
 
 
 def test_the_default_compares_abc_and_both_invertible_networks():
-    from sbinn.cli import _parser
+    from sbinn.cli import _default_methods, _parser
 
-    assert _parser().parse_args(["benchmark", "kinematics"]).methods == [["abc", "inn", "cinn"]]
+    assert _parser().parse_args(["benchmark", "kinematics"]).methods is None
+    assert _default_methods("kinematics") == ["abc", "inn", "cinn"]
+    # The bidirectional INN needs fixed-length observations; the colour-magnitude sets are not.
+    assert _default_methods("cluster_cmd") == ["abc", "cinn"]
+
+
+def test_the_default_methods_reach_the_benchmark(monkeypatch, capsys):
+    import sbinn.cli
+
+    seen = {}
+
+    def fake_run(simulator, methods, **kwargs):
+        seen[simulator] = methods
+        return {"simulator": simulator, "num_test_observations": 1, "seed": 0, "methods": {}}
+
+    monkeypatch.setattr(sbinn.cli, "run_benchmark", fake_run)
+    assert main(["benchmark", "cluster-cmd", "--quiet"]) == 0
+    assert main(["benchmark", "kinematics", "--quiet", "--methods", "abc"]) == 0
+    assert seen == {"cluster_cmd": ["abc", "cinn"], "kinematics": ["abc"]}
 
 
 def test_methods_may_be_separated_by_commas_or_spaces():

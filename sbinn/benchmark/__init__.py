@@ -15,7 +15,12 @@ with a stable shape, written as JSON by the CLI::
 Tasks with a slow simulator (tissue) add ``"shared_simulations"`` (one training set for all
 methods, :mod:`sbinn.benchmark.bank`) and ``"simulation_noise"`` (the re-simulation error of
 the true parameters, the floor for the MAP re-simulation errors those tasks report), and
-their methods have point-estimate metrics such as ``"map_error_sO2"``.
+their methods have point-estimate metrics such as ``"map_error_sO2"``. ``"resimulation"``
+says what was re-simulated (``"samples_per_observation"`` null: all) and in which space the
+distances are: ``"observations"``, or a named summary of them, as for the colour–magnitude
+sets of ``cluster_cmd``
+(:mod:`simulators.cluster_cmd.evaluation`), whose methods also have a calibration error per
+bin of observed stars such as ``"calibration_error_20-50_stars"``.
 
 Keys may be added over time; none may be renamed.
 
@@ -88,11 +93,22 @@ def run_benchmark(
     num_test_observations = check_positive_int(num_test_observations, "num_test_observations")
     num_posterior_samples = check_positive_int(num_posterior_samples, "num_posterior_samples")
     task = TASK_SETTINGS[simulator]
+    if task.methods is not None and not set(methods) <= set(task.methods):
+        raise ValueError(
+            f"the {simulator} benchmark runs only {', '.join(task.methods)}; got "
+            f"{', '.join(m for m in methods if m not in task.methods)}"
+        )
     if figure is not None and task.figure is None:
         raise ValueError(f"the {simulator} benchmark has no figure yet")
     sim = SIMULATORS[simulator]()
     seeds = np.random.SeedSequence(seed).generate_state(2 + len(methods))
-    theta_true, x_obs = sim.sample_joint(num_test_observations, seed=int(seeds[0]))
+    if task.test_set is None:
+        theta_true, x_obs = sim.sample_joint(num_test_observations, seed=int(seeds[0]))
+    else:
+        theta_true, x_obs = task.test_set(sim, num_test_observations, int(seeds[0]))
+    # Sets are scored through their summaries: ABC's space, and the re-simulation distance's.
+    scoring = sim if task.summaries is None else task.summaries(sim)
+    x_scored = x_obs if task.summaries is None else scoring.summarise(x_obs)
     record: dict = {
         "simulator": simulator,
         "num_test_observations": int(theta_true.shape[0]),
@@ -113,13 +129,19 @@ def run_benchmark(
             with_noise=task.inn.latent_noise,
         )
         record["shared_simulations"] = bank.to_json()
-    if task.resimulate == "map":
+    record["resimulation"] = {
+        "at": task.resimulate,
+        "samples_per_observation": 1 if task.resimulate == "map" else task.resimulated_samples,
+        "observations": task.resimulated_observations,
+        "space": "observations" if task.summaries is None else scoring.name,
+    }
+    if task.resimulate == "map" or task.simulation_noise:
         record["simulation_noise"] = {
             key: result.to_json()
             for key, result in simulation_noise(
-                sim,
+                scoring,
                 theta_true,
-                x_obs,
+                x_scored,
                 seed=int(seeds[1]),
                 num_observations=task.resimulated_observations,
             ).items()
@@ -150,14 +172,17 @@ def run_benchmark(
             shared=bank,
         )
         metrics, distances = score_samples(
-            sim,
+            scoring,
             output.samples,
             theta_true,
             x_obs,
             seed=int(seeds[1]),
             resimulate=task.resimulate,
             resimulated_observations=task.resimulated_observations,
+            resimulated_samples=task.resimulated_samples,
             point_metrics=task.point_metrics,
+            sample_metrics=task.sample_metrics,
+            x_scored=x_scored,
         )
         if reference is not None:
             metrics["c2st_vs_reference"] = c2st_against_reference(
@@ -184,10 +209,12 @@ def run_benchmark(
         record["figure"] = str(figure)
     if report is not None:
         checks = None if bank is None else bank.x
+        if checks is not None and task.summaries is not None:
+            checks = scoring.summarise(checks)
         _write_report(
             record,
-            sim,
-            (theta_true, x_obs),
+            scoring,
+            (theta_true, x_scored),
             (kept_samples, kept_metrics, kept_distances),
             checks,
             Path(report),

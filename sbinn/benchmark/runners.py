@@ -54,8 +54,11 @@ def run_abc(
     shared: SimulationBank | None = None,
 ) -> MethodOutput:
     """Quantile rejection ABC keeping ``num_samples`` of ``num_simulations``, or, where the
-    task fixes the accepted fraction ``q`` (thesis Table 4.2: q = 0.005), ``q`` of them."""
-    quantile = TASK_SETTINGS[simulator.name].abc_quantile
+    task fixes the accepted fraction ``q`` (thesis Table 4.2: q = 0.005), ``q`` of them.
+    Where the task has summaries (sets), ABC compares those; computing them counts as
+    simulation time."""
+    task = TASK_SETTINGS[simulator.name]
+    quantile = task.abc_quantile
     if quantile is None:
         quantile = num_samples / num_simulations
         if quantile > 1:
@@ -66,9 +69,14 @@ def run_abc(
     else:
         num_samples = max(1, math.floor(quantile * num_simulations))
         quantile = num_samples / num_simulations
-    abc = RejectionABC(simulator, mode="quantile", quantile=quantile, progress=progress)
     start = time.perf_counter()
     reference = None if shared is None else shared.take(num_simulations)
+    if task.summaries is not None:
+        simulator = task.summaries(simulator)
+        x_obs = simulator.summarise(x_obs)
+        if reference is not None:
+            reference = (reference[0], simulator.summarise(reference[1]))
+    abc = RejectionABC(simulator, mode="quantile", quantile=quantile, progress=progress)
     samples = abc.sample(x_obs, num_samples, seed=seed, reference=reference)
     elapsed = time.perf_counter() - start
     run = abc.last_run
@@ -264,5 +272,6 @@ METHODS: dict[str, tuple[Runner, Callable[[str], int]]] = {
     "inn_yz": (partial(run_inn, terms=("y", "z", *_PADDING_TERMS)), _learned_budget),
     "inn_x": (partial(run_inn, terms=("x", *_PADDING_TERMS)), _learned_budget),
     "cinn_conv1d": (partial(run_cinn, conditioning="conv1d"), _learned_budget),
+    "cinn_set_transformer": (partial(run_cinn, conditioning="set_transformer"), _learned_budget),
     "dropout": (run_dropout, _learned_budget),
 }

@@ -23,6 +23,7 @@ from typing import Literal
 
 import numpy as np
 
+from sbinn._validation import check_positive_int
 from sbinn.diagnostics import (
     MetricResult,
     calibration_error,
@@ -32,10 +33,15 @@ from sbinn.diagnostics import (
 )
 from sbinn.simulator import Simulator, as_generator
 
-__all__ = ["PointMetrics", "score_samples", "simulation_noise"]
+__all__ = ["PointMetrics", "SampleMetrics", "score_samples", "simulation_noise"]
 
 PointMetrics = Callable[[Simulator, np.ndarray, np.ndarray, int], dict[str, MetricResult]]
 """``(simulator, map_estimates, theta_true, seed) -> {name: MetricResult}``."""
+
+SampleMetrics = Callable[
+    [Simulator, np.ndarray, np.ndarray, np.ndarray, int], dict[str, MetricResult]
+]
+"""``(simulator, samples, theta_true, x_obs, seed) -> {name: MetricResult}``."""
 
 
 def score_samples(
@@ -47,7 +53,10 @@ def score_samples(
     seed: int,
     resimulate: Literal["posterior", "map"] = "posterior",
     resimulated_observations: int | None = None,
+    resimulated_samples: int | None = None,
     point_metrics: PointMetrics | None = None,
+    sample_metrics: SampleMetrics | None = None,
+    x_scored: np.ndarray | None = None,
 ) -> tuple[dict[str, MetricResult], np.ndarray]:
     """Calibration and re-simulation errors (plus ``point_metrics``) of one method.
 
@@ -60,7 +69,12 @@ def score_samples(
         resimulate: Re-simulate every ``"posterior"`` sample, or only the ``"map"``.
         resimulated_observations: Re-simulate for the first this many observations only
             (thesis Table 4.2: 1000 of 5000); None: all.
+        resimulated_samples: With ``"posterior"``, re-simulate a random subset of this
+            many samples per observation (the same positions for every method); None: all.
         point_metrics: Metrics of the MAP estimates against the truth.
+        sample_metrics: Metrics of the samples, given the truth and ``x_obs``.
+        x_scored: What re-simulations are compared with, where ``simulator`` observes
+            ``x_obs`` through summaries (default ``x_obs``).
 
     Returns:
         ``({name: MetricResult}, distances)``, the distances ``(n_obs, k)`` that were
@@ -75,16 +89,37 @@ def score_samples(
     estimates = map_estimate(samples) if needs_map else None
     resimulated = estimates[:, None] if resimulate == "map" else samples
     rows = slice(None, resimulated_observations)
-    # Two streams as in sbinn.diagnostics.resimulation_error, so its numbers are reproduced.
-    noise_seed, bootstrap_seed = (g.bit_generator.seed_seq for g in as_generator(seed).spawn(2))
-    distances = resimulation_distances(resimulated[rows], x_obs[rows], simulator, seed=noise_seed)
+    # Two streams as in sbinn.diagnostics.resimulation_error, so its numbers are reproduced;
+    # a third picks the re-simulated subset.
+    noise_seed, bootstrap_seed, subset_seed = (
+        g.bit_generator.seed_seq for g in as_generator(seed).spawn(3)
+    )
+    if resimulate == "posterior" and resimulated_samples is not None:
+        resimulated = _random_subset(resimulated, resimulated_samples, subset_seed)
+    x_scored = x_obs if x_scored is None else x_scored
+    distances = resimulation_distances(
+        resimulated[rows], x_scored[rows], simulator, seed=noise_seed
+    )
     mean, median = resimulation_error_from_distances(
         distances, at=resimulate, simulator_name=simulator.name, seed=bootstrap_seed
     )
     metrics |= {mean.name: mean, median.name: median}
     if point_metrics is not None:
         metrics |= point_metrics(simulator, estimates, theta_true, seed)
+    if sample_metrics is not None:
+        metrics |= sample_metrics(simulator, samples, theta_true, x_obs, seed)
     return metrics, distances
+
+
+def _random_subset(samples: np.ndarray, size: int, seed: np.random.SeedSequence) -> np.ndarray:
+    """``size`` of each observation's samples, drawn without replacement (all if fewer)."""
+    size = check_positive_int(size, "resimulated_samples")
+    if size >= samples.shape[1]:
+        return samples
+    # Random positions, not the first ones: ABC returns its samples in no random order.
+    keys = np.random.default_rng(seed).random(samples.shape[:2])
+    picked = np.argsort(keys, axis=1)[:, :size]
+    return np.take_along_axis(samples, picked[..., None], axis=1)
 
 
 def simulation_noise(

@@ -31,7 +31,7 @@ def _cell(metrics: dict, key: str) -> str:
     if m["value"] is None:
         return "inf" if key == "heldout_nll" else "n/a"
     half = (m["high"] - m["low"]) / 2
-    if key == "calibration_error":
+    if key.startswith("calibration_error"):
         return f"{100 * m['value']:.2f}% ±{100 * half:.2f}%"
     return f"{m['value']:.4f} ±{half:.4f}"
 
@@ -43,7 +43,7 @@ def format_table(record: dict) -> str:
     present = {key for entry in methods.values() for key in entry["metrics"]}
     # Task metrics (e.g. MAP errors) come first, as in Table 4.2; the NLL only when a
     # method has one.
-    extra = sorted(present - set(_FIXED))
+    extra = sorted(present - set(_FIXED), key=_extra_order)
     keys = extra + [k for k in _FIXED if k != "heldout_nll" or k in present]
     header = ["method", *(_HEADERS.get(k, k.replace("_", " ")) for k in keys)]
     header += ["simulations", "time [s]"]
@@ -64,12 +64,30 @@ def format_table(record: dict) -> str:
     if noise:
         lines.append(
             "simulation noise: re-simulation error of the true parameters (the floor); "
-            "re-simulation errors are at each method's MAP estimate"
+            + _resimulated(record.get("resimulation", {"at": "map"}))
         )
     for name, entry in methods.items():
         for metric, groups in entry.get("task_metrics", {}).items():
             lines.append(f"{name} {metric}: " + _format_groups(groups))
     return "\n".join(lines)
+
+
+def _extra_order(key: str) -> tuple:
+    """Alphabetical, but the numbers in a key in numeric order (20-50 before 200-800)."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in key.replace("-", "_").split("_")
+    )
+
+
+def _resimulated(resimulation: dict) -> str:
+    if resimulation["at"] == "map":
+        text = "re-simulation errors are at each method's MAP estimate"
+    else:
+        per = resimulation.get("samples_per_observation")
+        text = f"re-simulation errors are at {per or 'all'} posterior samples per observation"
+    space = resimulation.get("space", "observations")
+    return text + ("" if space == "observations" else f", distances in {space.replace('_', ' ')}")
 
 
 def _format_groups(groups: dict) -> str:
