@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -217,6 +218,37 @@ def test_learned_methods_train_for_the_task_steps_whatever_the_budget():
     assert _scaled(training, None, 10_000).num_epochs == 3
     assert _scaled(training, 900, 10_000).num_epochs == 10  # 90 steps per epoch
     assert _scaled(training, 900, 100_000).num_epochs == 1
+
+
+def test_resimulated_backward_samples_come_out_of_the_budget_not_out_of_the_steps():
+    from sbinn.benchmark.runners import _with_resimulation_budget
+    from sbinn.train import TrainingConfig
+
+    training = TrainingConfig(batch_size=100, validation_fraction=0.1, num_epochs=3)
+    # 10 000 simulations: 90 steps per epoch, 270 steps; 10 re-simulations per step.
+    scaled, pairs = _with_resimulation_budget(training, None, 10_000, 10)
+    assert pairs == 10_000 - 2700
+    steps = scaled.num_epochs * math.ceil(0.9 * pairs / 100)
+    assert pairs + 10 * steps <= 10_000 and steps >= 270 - math.ceil(0.9 * pairs / 100)
+    scaled, pairs = _with_resimulation_budget(training, 500, 10_000, 10)
+    assert pairs == 5000 and scaled.num_epochs == 11  # 45 steps per epoch, 495 steps
+    with pytest.raises(ValueError, match="leave 0 of 10000 simulations for training pairs"):
+        _with_resimulation_budget(training, 1000, 10_000, 10)
+
+
+def test_an_inn_that_resimulates_stays_within_the_benchmark_budget(monkeypatch):
+    from sbinn.benchmark import tasks
+
+    task = tasks.TASK_SETTINGS["kinematics"]
+    monkeypatch.setitem(
+        tasks.TASK_SETTINGS,
+        "kinematics",
+        replace(task, inn=replace(task.inn, resimulations_per_step=20)),
+    )
+    result = run_tiny(monkeypatch, "kinematics", ["inn", "inn_x"])
+    # 540 training pairs at batch 500 would be 2 steps: 40 simulations go to re-simulation.
+    assert 560 < result["methods"]["inn"]["simulations"] <= 600
+    assert result["methods"]["inn_x"]["simulations"] == 600
 
 
 def test_the_abc_reference_needs_more_simulations_than_samples():

@@ -195,10 +195,19 @@ def _fit_and_sample(
     """Train a network on fresh (or the shared) simulations, sample for ``x_obs``, and keep
     its record (``final_training_{loss_name}`` and ``final_validation_{loss_name}`` among
     the details)."""
-    training = _scaled(training, TASK_SETTINGS[simulator.name].training_steps, num_simulations)
+    steps = TASK_SETTINGS[simulator.name].training_steps
+    config = estimator.config
+    # Without the supervised loss (the L_x ablation) nothing is re-simulated.
+    per_step = getattr(config, "resimulations_per_step", 0) if _supervised(config) else 0
+    if per_step and shared is not None:
+        raise ValueError("re-simulating backward samples needs the simulator, not a shared bank")
+    if per_step:
+        training, pairs = _with_resimulation_budget(training, steps, num_simulations, per_step)
+    else:
+        training, pairs = _scaled(training, steps, num_simulations), num_simulations
     training = replace(training, progress=progress)
     if shared is None:
-        estimator.fit(simulator=simulator, num_simulations=num_simulations, training=training)
+        estimator.fit(simulator=simulator, num_simulations=pairs, training=training)
     else:
         theta, x = shared.take(num_simulations)
         noise = {}
@@ -225,6 +234,37 @@ def _fit_and_sample(
     )
 
 
+def _with_resimulation_budget(
+    training: TrainingConfig, steps: int | None, num_simulations: int, per_step: int
+) -> tuple[TrainingConfig, int]:
+    """Training settings and the number of training pairs for an INN that re-simulates
+    ``per_step`` backward samples per step, so that pairs and re-simulations fit in
+    ``num_simulations``. It trains for as many steps as it would on the whole budget
+    (``steps``, or the epochs of ``training``), rounded down to whole epochs."""
+    if steps is None:
+        steps = training.num_epochs * _steps_per_epoch(training, num_simulations)
+    pairs = num_simulations - steps * per_step
+    if pairs < 0.1 * num_simulations:
+        raise ValueError(
+            f"{steps} steps with {per_step} re-simulations each leave {max(pairs, 0)} of "
+            f"{num_simulations} simulations for training pairs (need 10%); raise the budget "
+            "or lower resimulations_per_step"
+        )
+    epochs = max(1, steps // _steps_per_epoch(training, pairs))
+    return replace(training, num_epochs=epochs), pairs
+
+
+def _supervised(config) -> bool:
+    weights = getattr(config, "weights", None)
+    return weights is None or weights.y > 0
+
+
+def _steps_per_epoch(training: TrainingConfig, num_simulations: int) -> int:
+    return max(
+        math.ceil(num_simulations * (1 - training.validation_fraction) / training.batch_size), 1
+    )
+
+
 def _open_sides_as_none(bounds: np.ndarray) -> tuple[tuple[float | None, float | None], ...]:
     return tuple(
         (None if np.isinf(low) else float(low), None if np.isinf(high) else float(high))
@@ -237,10 +277,8 @@ def _scaled(training: TrainingConfig, steps: int | None, num_simulations: int) -
     setting serves every simulation budget."""
     if steps is None:
         return training
-    per_epoch = math.ceil(
-        num_simulations * (1 - training.validation_fraction) / training.batch_size
-    )
-    return replace(training, num_epochs=max(1, math.ceil(steps / max(per_epoch, 1))))
+    per_epoch = _steps_per_epoch(training, num_simulations)
+    return replace(training, num_epochs=max(1, math.ceil(steps / per_epoch)))
 
 
 def _training_record(training) -> dict:

@@ -242,6 +242,7 @@ class CINN(TrainedEstimator):
             log_det_offset=self.theta_scaler.log_abs_det,
             dequantisation=torch.as_tensor(width, dtype=self.dtype) if discrete else None,
             observation_noise=self.config.observation_noise,
+            observation_noise_final=self.config.observation_noise_final,
         )
 
     @property

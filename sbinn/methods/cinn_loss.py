@@ -219,6 +219,8 @@ class ConditionalMaximumLikelihood:
         observation_noise: Standard deviation of Gaussian noise added to the standardised
             observations of every batch (0: none). See
             :attr:`~sbinn.methods.cinn_config.CINNConfig.observation_noise`.
+        observation_noise_final: The noise at the end of training, reached by geometric
+            decay; ``None``: constant noise.
     """
 
     def __init__(
@@ -228,19 +230,29 @@ class ConditionalMaximumLikelihood:
         log_det_offset: float = 0.0,
         dequantisation: Tensor | None = None,
         observation_noise: float = 0.0,
+        observation_noise_final: float | None = None,
     ) -> None:
         self.model = model
         self.log_det_offset = log_det_offset
         self.dequantisation = dequantisation
         self.observation_noise = observation_noise
+        self.observation_noise_final = observation_noise_final
+
+    def noise_at(self, progress: float) -> float:
+        """The observation noise at ``progress`` in [0, 1] of training."""
+        start, final = self.observation_noise, self.observation_noise_final
+        if final is None or not start:
+            return start
+        return start * (final / start) ** min(max(progress, 0.0), 1.0)
 
     def __call__(self, batch: tuple[Tensor, ...], *, progress: float) -> tuple[Tensor, dict]:
         theta, x, *mask = batch
         if self.dequantisation is not None:
             width = self.dequantisation.to(theta)
             theta = theta + (torch.rand_like(theta) - 0.5) * width
-        if self.observation_noise:
-            x = x + self.observation_noise * torch.randn_like(x)
+        noise = self.noise_at(progress)
+        if noise:
+            x = x + noise * torch.randn_like(x)
         padded = self.model.pad(theta)
         c = self.model.condition(x, *mask)
         log_q = self.model.joint_log_prob(padded, c) + self.log_det_offset

@@ -32,6 +32,7 @@ from sbinn.data import Standardizer
 from sbinn.io import save_estimator
 from sbinn.methods._estimator import TrainedEstimator, check_data_source
 from sbinn.methods.inn_loss import BidirectionalLoss, LossWeights
+from sbinn.methods.inn_resimulation import BackwardResimulator
 from sbinn.mmd import InverseMultiquadratic, kernel_from_config
 from sbinn.nn import InvertibleNetwork
 from sbinn.simulator import Simulator
@@ -75,6 +76,10 @@ class INNConfig:
             typically the prior's support: the network then learns the parameters mapped
             onto the real line (:mod:`sbinn.support`), so backward samples stay inside the
             support and flat marginals need no sharp edges. ``None``: no mapping.
+        resimulations_per_step: Backward samples per training step that are run through
+            the simulator and join the supervised loss (:mod:`sbinn.methods.inn_resimulation`);
+            needs ``fit(simulator=...)`` and no ``latent_noise``. They count towards
+            ``num_simulations``. 0: off.
     """
 
     dim_z: int | None = None
@@ -99,8 +104,12 @@ class INNConfig:
     x_ramp_end: float = 0.5
     latent_noise: bool = False
     parameter_bounds: tuple[tuple[float | None, float | None], ...] | None = None
+    resimulations_per_step: int = 0
 
     def __post_init__(self) -> None:
+        steps = self.resimulations_per_step
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"resimulations_per_step must be an int >= 0, got {steps!r}")
         if self.parameter_bounds is not None:
             bounds = BoundedSupport.from_bounds(self.parameter_bounds).to_config()
             object.__setattr__(self, "parameter_bounds", tuple(tuple(b) for b in bounds))
@@ -201,7 +210,7 @@ class BidirectionalINN(TrainedEstimator):
             seed=self.seed,
         ).to(device=self.device, dtype=self.dtype)
 
-    def _loss(self) -> BidirectionalLoss:
+    def _loss(self, resimulate: BackwardResimulator | None = None) -> BidirectionalLoss:
         cfg = self.config
         return BidirectionalLoss(
             self.network,
@@ -215,6 +224,8 @@ class BidirectionalINN(TrainedEstimator):
             pad_noise=cfg.pad_noise,
             x_ramp_start=cfg.x_ramp_start,
             x_ramp_end=cfg.x_ramp_end,
+            resimulate=resimulate,
+            resimulations_per_step=cfg.resimulations_per_step,
         )
 
     def fit(
@@ -239,6 +250,12 @@ class BidirectionalINN(TrainedEstimator):
         """
         check_data_source(theta, x, simulator)
         latent_noise = self.config.latent_noise
+        if self.config.resimulations_per_step and (simulator is None or latent_noise):
+            raise ValueError(
+                "resimulations_per_step > 0 re-simulates backward samples: it needs "
+                "fit(simulator=...) and latent_noise=False; got "
+                f"simulator={simulator!r} and latent_noise={latent_noise}"
+            )
         if noise is not None and (not latent_noise or simulator is not None):
             raise ValueError(
                 "noise is taken only with latent_noise=True and given (theta, x); "
@@ -283,9 +300,16 @@ class BidirectionalINN(TrainedEstimator):
         )
         training = training or TrainingConfig()
         training = replace(training, seed=self.seed)
+        resimulate = None
+        if self.config.resimulations_per_step:
+            resimulate = BackwardResimulator(
+                simulator, self.theta_scaler, self.x_scaler, self.support, seed=self.seed + 2
+            )
         start = time.perf_counter()
-        self.history = train(self.network, self._loss(), data, training)
+        self.history = train(self.network, self._loss(resimulate), data, training)
         self.time_s["training"] = time.perf_counter() - start
+        if resimulate is not None:
+            self.num_simulations += resimulate.count
         return self
 
     def _require_fitted(self) -> InvertibleNetwork:

@@ -28,10 +28,15 @@ near zero, and :math:`\mathcal{L}_{\text{rec}}` asks the inverse pass to reconst
 when the output padding is replaced by noise, so that no information hides in it. Small
 noise on :math:`y` during training smooths the singular posterior of a deterministic
 forward model.
+
+Optionally (``resimulate``), a few backward samples per step are run through the simulator
+and join :math:`\mathcal{L}_y` as extra supervised pairs, see
+:mod:`sbinn.methods.inn_resimulation`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
@@ -41,6 +46,9 @@ from sbinn.mmd import InverseMultiquadratic, Kernel, mmd2
 from sbinn.nn import InvertibleNetwork
 
 __all__ = ["BidirectionalLoss", "LossWeights"]
+
+# Standardised parameter range within which backward samples are re-simulated.
+_RESIMULATION_RADIUS = 6.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,10 @@ class BidirectionalLoss:
         pad_noise: Standard deviation of the noise in padding dimensions.
         x_ramp_start: Initial factor of :math:`\\mathcal{L}_x`.
         x_ramp_end: Fraction of training after which :math:`\\mathcal{L}_x` has full weight.
+        resimulate: Maps standardised backward samples ``(m, dim_theta)`` (gradient
+            stopped) to their standardised simulated observations and a mask of the rows
+            the simulator answered; None: no re-simulation term.
+        resimulations_per_step: Backward samples re-simulated per training step.
     """
 
     def __init__(
@@ -110,6 +122,8 @@ class BidirectionalLoss:
         pad_noise: float = 0.01,
         x_ramp_start: float = 1e-3,
         x_ramp_end: float = 0.5,
+        resimulate: Callable[[Tensor], tuple[Tensor, Tensor]] | None = None,
+        resimulations_per_step: int = 0,
     ) -> None:
         self.network = network
         self.width = network.dim
@@ -121,6 +135,8 @@ class BidirectionalLoss:
         self.pad_noise = pad_noise
         self.x_ramp_start = x_ramp_start
         self.x_ramp_end = x_ramp_end
+        self.resimulate = resimulate
+        self.resimulations_per_step = resimulations_per_step if resimulate is not None else 0
 
     def _noise(self, rows: int, cols: int, like: Tensor, scale: float = 1.0) -> Tensor:
         return scale * torch.randn(rows, cols, device=like.device, dtype=like.dtype)
@@ -168,7 +184,9 @@ class BidirectionalLoss:
                 target_in = torch.cat([theta, torch.zeros_like(inputs[:, self.dim_theta :])], 1)
                 terms["reconstruction"] = ((rebuilt - target_in) ** 2).sum(dim=1).mean()
 
-        if w.x or (pad_in and w.pad):
+        # Validation runs without gradients and must not spend simulations.
+        resimulating = bool(self.resimulations_per_step and w.y and torch.is_grad_enabled())
+        if w.x or (pad_in and w.pad) or resimulating:
             latent = torch.cat(
                 [
                     y_noisy,
@@ -183,7 +201,35 @@ class BidirectionalLoss:
             if pad_in and w.pad:
                 pad_back = (generated[:, self.dim_theta :] ** 2).sum(dim=1).mean()
                 terms["pad"] = terms.get("pad", 0.0) + pad_back
+            if resimulating:
+                terms["resimulation"] = self._resimulation_loss(generated, pad_in)
 
-        factors = {"x": w.x * self.x_ramp(progress)}
-        total = sum(factors.get(k, getattr(w, k)) * v for k, v in terms.items())
+        # The re-simulation term follows L_x's ramp: early backward samples are far from
+        # the prior, and fitting the forward model there only feeds their growth.
+        ramp = self.x_ramp(progress)
+        factors = {"x": w.x * ramp, "resimulation": w.y * ramp}
+        total = sum((factors[k] if k in factors else getattr(w, k)) * v for k, v in terms.items())
         return total, {k: float(v.detach()) for k, v in terms.items()}
+
+    def _resimulation_loss(self, generated: Tensor, pad_in: int) -> Tensor:
+        """:math:`\\mathcal{L}_y` on backward samples and their simulated observations.
+
+        The samples are detached: the term teaches the forward model what the simulator
+        says where the inverse currently puts mass, and moves the inverse only through it.
+        Through the undetached inverse, ``f_y(g(y, z)) = y`` would make the term constant.
+        """
+        proposals = generated[: self.resimulations_per_step, : self.dim_theta].detach()
+        # Beyond a few standard deviations of the training data the forward model extrapolates
+        # wildly; such samples are left to L_x, which pulls them in, and cost no simulation.
+        proposals = proposals[(proposals.abs() <= _RESIMULATION_RADIUS).all(dim=1)]
+        if len(proposals) == 0:
+            return generated.new_zeros(())
+        observed, answered = self.resimulate(proposals)
+        if not bool(answered.any()):
+            return generated.new_zeros(())
+        proposals = proposals[answered]
+        inputs = torch.cat(
+            [proposals, self._noise(len(proposals), pad_in, proposals, self.pad_noise)], dim=1
+        )
+        out, _ = self.network(inputs)
+        return ((out[:, : self.dim_y] - observed[answered]) ** 2).sum(dim=1).mean()

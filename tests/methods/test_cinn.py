@@ -363,6 +363,9 @@ def test_settings_are_checked():
     for noise in (-0.1, float("nan"), float("inf"), "0.1", True):
         with pytest.raises(ValueError, match="observation_noise must be a number >= 0"):
             CINNConfig(observation_noise=noise)
+    for final in (0.0, 0.2, -0.01, "0.01", True):
+        with pytest.raises(ValueError, match=r"observation_noise_final must be a number in \(0, "):
+            CINNConfig(observation_noise=0.1, observation_noise_final=final)
     with pytest.raises(ValueError, match="dtype"):
         CINN(dtype=torch.float16)
     with pytest.raises(ValueError, match=r"discrete_parameters \[2\] are out of range"):

@@ -99,6 +99,19 @@ def test_observation_noise_is_gaussian_of_the_given_std_and_off_by_default():
     assert seen[1].std() == pytest.approx(0.1, rel=0.05) and seen[1].mean().abs() < 0.01
 
 
+def test_annealed_observation_noise_decays_geometrically_to_its_final_value():
+    seen = []
+    model = ConditionalFlow(random_flow(2, 2), torch.nn.Flatten(), dim_theta=2)
+    model.condition = lambda x: seen.append(x) or x
+    objective = ConditionalMaximumLikelihood(
+        model, observation_noise=0.1, observation_noise_final=0.001
+    )
+    assert [objective.noise_at(p) for p in (0.0, 0.5, 1.0)] == pytest.approx([0.1, 0.01, 0.001])
+    theta, x = torch.zeros(4000, 2, dtype=torch.float64), torch.zeros(4000, 2, dtype=torch.float64)
+    objective((theta, x), progress=0.5)
+    assert seen[0].std() == pytest.approx(0.01, rel=0.05)
+
+
 def test_sampled_pieces_cover_every_observation_in_order():
     from sbinn.methods.cinn_loss import _pieces
 
