@@ -108,7 +108,10 @@ def run_inn(
 ) -> MethodOutput:
     """The bidirectional INN with the task's settings; ``terms`` keeps only those loss terms."""
     task = TASK_SETTINGS[simulator.name]
-    config = task.inn if terms is None else replace(task.inn, weights=LossWeights.only(*terms))
+    config = task.inn
+    if terms is not None:
+        # The ablations are the thesis' (Fig. 4.2): its loss terms only, no re-simulation.
+        config = replace(config, weights=LossWeights.only(*terms), resimulations_per_step=0)
     if task.prior_bounds:
         config = replace(config, parameter_bounds=_open_sides_as_none(simulator.prior.bounds))
     inn = BidirectionalINN(config, seed=seed)
