@@ -55,9 +55,9 @@ from sbinn.diagnostics import calibration_error
 from sbinn.methods.abc import RejectionABC
 from sbinn.methods.cinn import CINN, CINNConfig, TrainingConfig
 from simulators.cluster_cmd import ClusterCMDSimulator, set_mask
+from simulators.cluster_cmd.evaluation import STAR_BINS, star_bin
 from simulators.cluster_cmd.summaries import CMDSummarySimulator, cmd_summaries
 
-STAR_BINS = ((20, 50), (50, 200), (200, 800), (800, 2000))
 _VALIDATION_FRACTION = 0.1
 _SIMULATION_CHUNK = 5000
 
@@ -69,15 +69,6 @@ def simulate(sim: ClusterCMDSimulator, num: int, seed: int) -> tuple[np.ndarray,
         for lo in range(0, num, _SIMULATION_CHUNK)
     ]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-
-
-def star_bin(counts: np.ndarray) -> np.ndarray:
-    """Index into :data:`STAR_BINS` of each star count, -1 outside 20–2000."""
-    index = np.full(counts.shape, -1)
-    for i, (low, high) in enumerate(STAR_BINS):
-        upper = counts <= high if i == len(STAR_BINS) - 1 else counts < high
-        index[(counts >= low) & upper] = i
-    return index
 
 
 def test_clusters(sim: ClusterCMDSimulator, num_test: int, seed: int):

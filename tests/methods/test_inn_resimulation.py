@@ -36,11 +36,13 @@ def test_without_resimulation_the_budget_is_the_training_set():
     assert all("resimulation" not in terms for terms in inn.history.components)
 
 
-def test_the_term_fits_the_forward_model_at_the_backward_samples():
+def test_the_term_is_the_forward_models_squared_error_at_detached_backward_samples():
     torch.manual_seed(0)
     network = InvertibleNetwork.coupling_stack(2, 2, hidden_features=16, seed=0)
+    asked = []
 
     def resimulate(theta):
+        asked.append(theta)
         return 3.0 * theta[:, :1], torch.ones(len(theta), dtype=torch.bool)
 
     loss = BidirectionalLoss(
@@ -53,12 +55,17 @@ def test_the_term_fits_the_forward_model_at_the_backward_samples():
         resimulations_per_step=5,
     )
     batch = (torch.randn(20, 2), torch.randn(20, 1))
-    total, terms = loss(batch, progress=0.0)
-    assert terms["resimulation"] > 0
-    assert total.requires_grad
+    total, terms = loss(batch, progress=1.0)
+    (proposals,) = asked
+    assert proposals.shape == (5, 2) and not proposals.requires_grad
     with torch.no_grad():
-        _, validation_terms = loss(batch, progress=0.0)
-    assert "resimulation" not in validation_terms
+        predicted = network(proposals)[0][:, :1]
+    by_hand = ((predicted - 3.0 * proposals[:, :1]) ** 2).sum(dim=1).mean()
+    assert terms["resimulation"] == pytest.approx(by_hand.item(), rel=1e-5)
+    assert total.item() == pytest.approx(50.0 * (terms["y"] + terms["resimulation"]), rel=1e-5)
+    with torch.no_grad():
+        _, validation_terms = loss(batch, progress=1.0)
+    assert "resimulation" not in validation_terms and len(asked) == 1
 
 
 def test_rows_outside_the_prior_or_failed_by_the_simulator_are_unanswered():
