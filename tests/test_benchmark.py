@@ -50,6 +50,14 @@ def test_table_lists_every_method_with_its_metrics(record):
     assert "%" in row
 
 
+def test_record_and_table_carry_the_exact_posterior_calibration_floor(record):
+    floor = record["calibration_noise_floor"]
+    assert floor["num_observations"] == 30 and floor["num_dims"] == 4
+    assert 0 < floor["quantile_10"] <= floor["mean"] <= floor["quantile_90"] < 0.2
+    line = next(x for x in format_table(record).splitlines() if "(the floor)" in x)
+    assert f"mean {100 * floor['mean']:.2f}%" in line
+
+
 def test_the_mixture_benchmark_records_label_fidelity_and_draws_its_figure(tmp_path):
     figure = tmp_path / "mixture.png"
     result = run_benchmark("gaussian_mixture", ["abc"], progress=False, figure=figure, **SMALL)

@@ -46,7 +46,7 @@ from sbinn.benchmark.runners import METHODS, MethodOutput
 from sbinn.benchmark.scoring import score_samples, simulation_noise
 from sbinn.benchmark.table import format_table
 from sbinn.benchmark.tasks import SIMULATORS, TASK_SETTINGS
-from sbinn.diagnostics import heldout_nll
+from sbinn.diagnostics import calibration_noise_floor, heldout_nll
 
 __all__ = [
     "METHODS",
@@ -129,6 +129,10 @@ def run_benchmark(
             with_noise=task.inn.latent_noise,
         )
         record["shared_simulations"] = bank.to_json()
+    # What exact posterior samples would score: the calibration errors' yardstick.
+    record["calibration_noise_floor"] = calibration_noise_floor(
+        int(theta_true.shape[0]), int(theta_true.shape[1]), num_samples=num_posterior_samples
+    )
     record["resimulation"] = {
         "at": task.resimulate,
         "samples_per_observation": 1 if task.resimulate == "map" else task.resimulated_samples,

@@ -61,6 +61,13 @@ def format_table(record: dict) -> str:
         f"seed {record['seed']}"
     ]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    floor = record.get("calibration_noise_floor")
+    if floor:
+        lines.append(
+            f"calibration err. of exact posterior samples on {floor['num_observations']} test "
+            f"observations (the floor): mean {100 * floor['mean']:.2f}%, 10-90% "
+            f"{100 * floor['quantile_10']:.2f}-{100 * floor['quantile_90']:.2f}%"
+        )
     if noise:
         lines.append(
             "simulation noise: re-simulation error of the true parameters (the floor); "

@@ -25,6 +25,7 @@ from sbinn.diagnostics.calibration import (
     calibration_error,
     posterior_cdf_values,
 )
+from sbinn.diagnostics.calibration_floor import calibration_noise_floor
 from sbinn.diagnostics.contraction import (
     posterior_contraction,
     posterior_z_scores,
@@ -53,6 +54,7 @@ __all__ = [
     "c2st_per_observation",
     "calibration_curve",
     "calibration_error",
+    "calibration_noise_floor",
     "expected_coverage",
     "flagged_fraction",
     "heldout_nll",
