@@ -192,6 +192,13 @@ def test_the_tissue_benchmark_shares_its_simulations_and_scores_map_estimates(
     assert "map error sO2" in table.splitlines()[1]
     assert any(line.startswith("simulation noise") for line in table.splitlines())
     assert figure.read_bytes()[:4] == b"\x89PNG"
+    for name in ("cinn", "cinn_conv1d", "inn"):
+        stability = result["methods"][name]["stability"]
+        assert stability["reference"]["source"] == "the first training simulations (shared bank)"
+    # The INN's network is as wide as its widest side (26 here): still exact SVDs.
+    stability = result["methods"]["inn"]["stability"]
+    assert stability["network"]["dim"] == inn["dims"]["width"] == 26
+    assert "exact" in stability["samples"]["jacobian_inverse"]["method"]
 
 
 def test_the_star_cluster_benchmark_learns_noise_draws_and_draws_its_corner_plot(
@@ -335,3 +342,25 @@ def test_posterior_resimulation_can_take_a_random_subset_of_each_observations_sa
     assert every.shape == (6, 10)
     with pytest.raises(ValueError, match="resimulated_samples must be"):
         score_samples(sim, samples, theta, x, seed=0, resimulated_samples=0)
+
+
+def test_every_learned_method_carries_a_stability_entry(monkeypatch):
+    result = run_tiny(monkeypatch, "kinematics", ["abc", "inn", "cinn", "dropout"])
+    methods = result["methods"]
+    assert "stability" not in methods["abc"]  # nothing learned, nothing to invert
+    assert methods["dropout"]["stability"] == {
+        "checked": False,
+        "reason": "not an invertible network",
+    }
+    for name in ("inn", "cinn"):
+        stability = methods[name]["stability"]
+        assert stability["checked"] is True
+        assert stability["reference"]["num_pairs"] == 256
+        assert stability["reference"]["source"] == "fresh prior-predictive simulations"
+        assert stability["samples"]["num_observations"] == 10  # every test observation
+        assert stability["reliability"]["num_observations"] == 10
+        assert stability["training"]["round_trip_x"]["num_points"] == 256
+        assert stability["samples"]["round_trip_z"]["num_points"] == 10 * 32
+    # Width 4 (kinematics): exact SVDs.
+    assert "exact" in methods["inn"]["stability"]["training"]["jacobian_forward"]["method"]
+    json.loads(json.dumps(result, allow_nan=False))

@@ -22,6 +22,12 @@ sets of ``cluster_cmd``
 (:mod:`simulators.cluster_cmd.evaluation`), whose methods also have a calibration error per
 bin of observed stars such as ``"calibration_error_20-50_stars"``.
 
+Learned methods also carry ``"stability"`` (:func:`sbinn.diagnostics.stability_summary`:
+round-trip errors, Jacobian condition numbers and per-block log-determinants at 256
+reference pairs and at the latent points the sampler inverts for the first 100 test
+observations, and the share of those observations flagged as unreliable), or
+``{"checked": false, "reason": ...}`` for a network that is not invertible.
+
 Keys may be added over time; none may be renamed.
 
 Example:
@@ -206,6 +212,8 @@ def run_benchmark(
             "settings": output.settings,
             "details": output.details,
         }
+        if output.stability is not None:
+            record["methods"][name]["stability"] = output.stability
         if task.metrics is not None:
             record["methods"][name]["task_metrics"] = task.metrics(sim, output.samples, x_obs)
     if figure is not None:

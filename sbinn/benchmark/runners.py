@@ -20,6 +20,7 @@ import numpy as np
 
 from sbinn.benchmark.bank import SimulationBank
 from sbinn.benchmark.tasks import TASK_SETTINGS
+from sbinn.diagnostics.stability import stability_summary
 from sbinn.methods.abc import RejectionABC
 from sbinn.methods.cinn import CINN
 from sbinn.methods.dropout_regression import DropoutRegression
@@ -41,6 +42,8 @@ class MethodOutput:
     details: dict = field(default_factory=dict)
     # ``(theta, x) -> log q(theta | x)`` per row, for methods with a density.
     log_prob: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    # Invertibility and conditioning checks of a learned method (``None`` for ABC).
+    stability: dict | None = None
 
 
 def run_abc(
@@ -218,6 +221,7 @@ def _fit_and_sample(
             noise = {"noise": shared.take_noise(num_simulations)}
         estimator.fit(theta, x, training=training, **noise)
     samples = estimator.sample(x_obs, num_samples, seed=seed + 1)
+    stability = _stability(estimator, simulator, x_obs, seed, shared)
     history = estimator.history
     time_s = dict(estimator.time_s)
     if shared is not None:
@@ -234,7 +238,50 @@ def _fit_and_sample(
             if history.validation_loss
             else None,
         },
+        stability=stability,
     )
+
+
+_STABILITY_REFERENCE = 256
+
+
+def _stability(
+    estimator: BidirectionalINN | CINN | DropoutRegression,
+    simulator: Simulator,
+    x_obs: np.ndarray,
+    seed: int,
+    shared: SimulationBank | None,
+) -> dict:
+    """The stability entry of a learned method (:func:`sbinn.diagnostics.stability_summary`).
+
+    The reference pairs are the first training simulations when the task shares them, else
+    fresh prior-predictive simulations (the training distribution, not counted in the
+    method's budget). A few hundred points and exact SVDs keep this to seconds.
+    """
+    if isinstance(estimator, DropoutRegression):
+        return {"checked": False, "reason": "not an invertible network"}
+    noise = None
+    with_noise = getattr(estimator.config, "latent_noise", False)
+    start = time.perf_counter()
+    if shared is not None:
+        theta, x = shared.take(min(_STABILITY_REFERENCE, shared.num_simulated))
+        if with_noise:
+            noise = shared.take_noise(min(_STABILITY_REFERENCE, shared.num_simulated))
+        source = "the first training simulations (shared bank)"
+    elif with_noise:
+        theta, x, noise = simulator.sample_joint_with_noise(_STABILITY_REFERENCE, seed + 3)
+        source = "fresh prior-predictive simulations with their noise draws"
+    else:
+        theta, x = simulator.sample_joint(_STABILITY_REFERENCE, seed=seed + 3)
+        source = "fresh prior-predictive simulations"
+    simulation_s = time.perf_counter() - start
+    summary = stability_summary(estimator, theta, x, x_obs, noise=noise, seed=seed)
+    summary["reference"] = {
+        "source": source,
+        "num_pairs": len(theta),
+        "simulation_s": round(simulation_s, 3),
+    }
+    return {"checked": True} | summary
 
 
 def _with_resimulation_budget(

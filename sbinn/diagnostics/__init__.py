@@ -43,11 +43,27 @@ from sbinn.diagnostics.resimulation import (
 from sbinn.diagnostics.result import MetricResult
 from sbinn.diagnostics.sample_mmd import posterior_mmd
 from sbinn.diagnostics.sbc import sbc_ecdf_band, sbc_ranks, sbc_uniformity
+from sbinn.diagnostics.stability import (
+    BlockLogDets,
+    JacobianSpectrum,
+    ReliabilityFlags,
+    RoundTrip,
+    block_log_dets,
+    jacobian_spectrum,
+    reliability_flags,
+    round_trip,
+    stability_summary,
+)
 from sbinn.diagnostics.tarp import tarp
 
 __all__ = [
+    "BlockLogDets",
+    "JacobianSpectrum",
     "MetricResult",
     "PriorPredictiveCheck",
+    "ReliabilityFlags",
+    "RoundTrip",
+    "block_log_dets",
     "bootstrap_interval",
     "bootstrap_replicates",
     "c2st",
@@ -58,19 +74,23 @@ __all__ = [
     "expected_coverage",
     "flagged_fraction",
     "heldout_nll",
+    "jacobian_spectrum",
     "map_estimate",
     "posterior_cdf_values",
     "posterior_contraction",
     "posterior_mean",
     "posterior_mmd",
     "posterior_z_scores",
+    "reliability_flags",
     "resimulation_distances",
     "resimulation_error",
     "resimulation_error_from_distances",
     "rmse",
+    "round_trip",
     "sbc_ecdf_band",
     "sbc_ranks",
     "sbc_uniformity",
+    "stability_summary",
     "tarp",
     "z_score_and_contraction",
 ]

@@ -53,6 +53,7 @@ from sbinn.report.plots import (
     plot_sbc,
 )
 from sbinn.report.plots._common import as_method_samples
+from sbinn.report.stability_table import stability_table
 from sbinn.simulator import Simulator
 
 __all__ = ["CalibrationReport"]
@@ -252,6 +253,7 @@ class CalibrationReport:
                 for m in timed
             ]
             parts.append(table(["method", "simulations", *(f"{k} [s]" for k in keys)], rows))
+        parts.extend(stability_table(self.method_info))
         return Section("Summary", parts)
 
     def _figures(self) -> list[Section]:
