@@ -3,6 +3,7 @@ coupling, float64 mode, and invertibility far outside the training range."""
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -254,12 +255,13 @@ def test_float64_mode_trains_saves_and_inverts_in_double_precision(tmp_path):
 def test_soft_clamped_inn_stays_invertible_64_times_outside_the_training_range():
     """Issue 8: finite outputs and round-trip error ≤ 1e-4 on inputs up to 64× outside.
 
-    The error is relative, ‖x̂ − x‖ / ‖x‖: at 64× the inputs have norms of several hundred and
-    the outputs reach ~10³, where one float32 ulp is ~6e-5, so an absolute 1e-4 would ask for
-    a round trip within two ulps. Soft clamp and tanh subnetworks: both saturate, so far from
-    the data every coupling is affine with bounded scale. With the default leaky-ReLU
-    subnetworks the shifts grow with the input, and the same training gave relative errors
-    of 3.5e2 (forward then inverse) at 64× (measured by hand, not asserted here).
+    In float32 the error is relative, ‖x̂ − x‖ / ‖x‖: at 64× the outputs reach ~10³, where one
+    float32 ulp is ~6e-5, so an absolute 1e-4 would ask for a round trip within two ulps
+    (measured: 2.6e-4 absolute, 1.5e-6 relative). The same weights in float64 meet 1e-4
+    absolute. Soft clamp and tanh subnetworks: both saturate, so far from the data every
+    coupling is affine with bounded scale. With the default leaky-ReLU subnetworks the shifts
+    grow with the input: the same training then gave a relative error of 0.34 (forward then
+    inverse) at 64× (measured by hand, not asserted here).
     """
     torch.manual_seed(0)
     inn = BidirectionalINN(
@@ -286,3 +288,8 @@ def test_soft_clamped_inn_stays_invertible_64_times_outside_the_training_range()
             assert torch.isfinite(middle).all() and torch.isfinite(back).all()
             error = (back - start).norm(dim=1) / start.norm(dim=1)
             assert error.max() <= 1e-4, (factor, error.max().item())
+    net64 = copy.deepcopy(net).double()
+    start = 64 * inputs.double()
+    with torch.no_grad():
+        back = net64.inverse(net64(start)[0])[0]
+    assert (back - start).norm(dim=1).max() <= 1e-4
