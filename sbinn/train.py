@@ -327,9 +327,9 @@ def _steps(tensors: tuple[torch.Tensor, ...], config: TrainingConfig) -> int:
 
 def _end_epoch(model, objective, tensors, val_idx, config, history, state, losses, parts):
     history.train_loss.append(float(np.mean(losses)) if losses else math.nan)
-    history.components.append(
-        {k: float(np.mean([p[k] for p in parts])) for k in parts[0]} if parts else {}
-    )
+    # A term computed only every few steps (a periodic regulariser) is averaged over those.
+    names = dict.fromkeys(k for p in parts for k in p)
+    history.components.append({k: float(np.mean([p[k] for p in parts if k in p])) for k in names})
     if val_idx.size == 0:
         return
     val_loss = _validation_loss(model, objective, tensors, val_idx, config, history)

@@ -32,6 +32,7 @@ from sbinn.data import Standardizer
 from sbinn.io import save_estimator
 from sbinn.methods._estimator import TrainedEstimator, check_data_source
 from sbinn.methods.inn_loss import BidirectionalLoss, LossWeights
+from sbinn.methods.inn_regularisers import Stabilisers
 from sbinn.methods.inn_resimulation import BackwardResimulator
 from sbinn.mmd import InverseMultiquadratic, kernel_from_config
 from sbinn.nn import InvertibleNetwork
@@ -39,7 +40,7 @@ from sbinn.simulator import Simulator
 from sbinn.support import BoundedSupport
 from sbinn.train import TrainingConfig, train
 
-__all__ = ["BidirectionalINN", "INNConfig", "LossWeights", "TrainingConfig"]
+__all__ = ["BidirectionalINN", "INNConfig", "LossWeights", "Stabilisers", "TrainingConfig"]
 
 _SAMPLING_CHUNK = 65_536
 
@@ -58,8 +59,10 @@ class INNConfig:
         activation: Subnetwork activation.
         coupling: ``"affine"`` or ``"additive"``.
         clamp: Soft-clamp bound of the affine log-scales.
-        clamp_kind: ``"tanh"`` or ``"atan"``.
+        clamp_kind: Scale function, ``"tanh"``, ``"atan"`` or ``"sigmoid"`` (:mod:`sbinn.nn.scale`).
         weights: Loss weights; zeros switch terms off for ablations.
+        stabilisers: Finite-difference, normalising-flow and subnet-L2 terms
+            (:mod:`sbinn.methods.inn_regularisers`); all off by default.
         kernel_z: MMD kernel configuration on the output side.
         kernel_x: MMD kernel configuration on the parameter side.
         y_noise: Training noise on the (standardised) observations.
@@ -92,6 +95,7 @@ class INNConfig:
     clamp: float = 2.0
     clamp_kind: str = "tanh"
     weights: LossWeights = field(default_factory=LossWeights)
+    stabilisers: Stabilisers = field(default_factory=Stabilisers)
     kernel_z: dict = field(
         default_factory=lambda: InverseMultiquadratic(scales=(0.2, 0.5, 1.2)).to_config()
     )
@@ -130,6 +134,7 @@ class INNConfig:
                 data
                 | {
                     "weights": LossWeights(**data["weights"]),
+                    "stabilisers": Stabilisers.from_json(data.get("stabilisers")),
                     "parameter_bounds": None if bounds is None else tuple(map(tuple, bounds)),
                 }
             )
@@ -226,6 +231,7 @@ class BidirectionalINN(TrainedEstimator):
             x_ramp_end=cfg.x_ramp_end,
             resimulate=resimulate,
             resimulations_per_step=cfg.resimulations_per_step,
+            stabilisers=cfg.stabilisers,
         )
 
     def fit(

@@ -31,7 +31,8 @@ forward model.
 
 Optionally (``resimulate``), a few backward samples per step are run through the simulator
 and join :math:`\mathcal{L}_y` as extra supervised pairs, see
-:mod:`sbinn.methods.inn_resimulation`.
+:mod:`sbinn.methods.inn_resimulation`. Optionally (``stabilisers``), weighted terms that keep
+the network numerically invertible are added, see :mod:`sbinn.methods.inn_regularisers`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import Tensor
 
+from sbinn.methods.inn_regularisers import Stabilisers, StabiliserTerms
 from sbinn.mmd import InverseMultiquadratic, Kernel, mmd2
 from sbinn.nn import InvertibleNetwork
 
@@ -106,6 +108,7 @@ class BidirectionalLoss:
             stopped) to their standardised simulated observations and a mask of the rows
             the simulator answered; None: no re-simulation term.
         resimulations_per_step: Backward samples re-simulated per training step.
+        stabilisers: Finite-difference, normalising-flow and subnet-L2 terms; None: none.
     """
 
     def __init__(
@@ -124,6 +127,7 @@ class BidirectionalLoss:
         x_ramp_end: float = 0.5,
         resimulate: Callable[[Tensor], tuple[Tensor, Tensor]] | None = None,
         resimulations_per_step: int = 0,
+        stabilisers: Stabilisers | None = None,
     ) -> None:
         self.network = network
         self.width = network.dim
@@ -137,6 +141,8 @@ class BidirectionalLoss:
         self.x_ramp_end = x_ramp_end
         self.resimulate = resimulate
         self.resimulations_per_step = resimulations_per_step if resimulate is not None else 0
+        self.stabilisers = stabilisers or Stabilisers()
+        self.stabiliser_terms = StabiliserTerms(network, self.stabilisers)
 
     def _noise(self, rows: int, cols: int, like: Tensor, scale: float = 1.0) -> Tensor:
         return scale * torch.randn(rows, cols, device=like.device, dtype=like.dtype)
@@ -157,10 +163,12 @@ class BidirectionalLoss:
         pad_out = self.width - self.dim_y - self.dim_z
         y_noisy = y + self._noise(n, self.dim_y, y, self.y_noise)
         terms: dict[str, Tensor] = {}
+        inputs = latent = forward = None
 
         if w.y or w.z or w.pad or w.reconstruction:
             inputs = torch.cat([theta, self._noise(n, pad_in, theta, self.pad_noise)], dim=1)
-            out, _ = self.network(inputs)
+            out, log_det = self.network(inputs)
+            forward = (out, log_det)
             y_pred = out[:, : self.dim_y]
             z_pred = out[:, self.dim_y : self.dim_y + self.dim_z]
             if w.y:
@@ -204,10 +212,26 @@ class BidirectionalLoss:
             if resimulating:
                 terms["resimulation"] = self._resimulation_loss(generated, pad_in)
 
+        if self.stabilisers.active:
+            # Points not drawn above are drawn here only, so that the default (no
+            # stabilisers) keeps the random stream, and with it earlier results, unchanged.
+            if inputs is None:
+                inputs = torch.cat([theta, self._noise(n, pad_in, theta, self.pad_noise)], 1)
+            if latent is None:
+                latent = torch.cat(
+                    [
+                        y_noisy,
+                        self._noise(n, self.dim_z, y),
+                        self._noise(n, pad_out, y, self.pad_noise),
+                    ],
+                    dim=1,
+                )
+            terms |= self.stabiliser_terms(inputs, latent, forward)
+
         # The re-simulation term follows L_x's ramp: early backward samples are far from
         # the prior, and fitting the forward model there only feeds their growth.
         ramp = self.x_ramp(progress)
-        factors = {"x": w.x * ramp, "resimulation": w.y * ramp}
+        factors = {"x": w.x * ramp, "resimulation": w.y * ramp, **self.stabilisers.weights}
         total = sum((factors[k] if k in factors else getattr(w, k)) * v for k, v in terms.items())
         return total, {k: float(v.detach()) for k, v in terms.items()}
 

@@ -22,6 +22,7 @@ from sbinn.nn.clamp import soft_clamp
 from sbinn.nn.coupling import AdditiveCoupling, AffineCoupling
 from sbinn.nn.mixing import Permutation, RandomOrthogonalMixing
 from sbinn.nn.network import InvertibleNetwork
+from sbinn.nn.scale import log_scale
 from sbinn.nn.shared_condition import SharedCondition
 from sbinn.nn.subnet import MLP
 
@@ -35,5 +36,6 @@ __all__ = [
     "Permutation",
     "RandomOrthogonalMixing",
     "SharedCondition",
+    "log_scale",
     "soft_clamp",
 ]

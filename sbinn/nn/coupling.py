@@ -10,7 +10,8 @@ coefficients predicted by a subnetwork from the other half and the condition
     y_2 = x_2 \odot e^{\tilde s_2(x_1, c)} + t_2(x_1, c), \qquad
     y_1 = x_1 \odot e^{\tilde s_1(y_2, c)} + t_1(y_2, c),
 
-with soft-clamped log-scales :math:`\tilde s = \operatorname{clamp}_\alpha(s)`.
+with bounded log-scales :math:`\tilde s = \log g(s)`: by default the soft clamp
+:math:`\alpha \tanh(s/\alpha)`, see :mod:`sbinn.nn.scale` for the other choices.
 The inverse runs the steps backwards, re-using the subnetworks forwards:
 
 .. math::
@@ -39,7 +40,7 @@ import torch
 from torch import Tensor
 
 from sbinn.nn.base import InvertibleModule
-from sbinn.nn.clamp import check_clamp, soft_clamp
+from sbinn.nn.scale import check_scale, log_scale
 from sbinn.nn.shared_condition import SharedCondition
 from sbinn.nn.subnet import MLP
 
@@ -87,7 +88,7 @@ class _Coupling(InvertibleModule):
 
 
 class AffineCoupling(_Coupling):
-    r"""GLOW-style affine coupling that transforms both halves, with soft-clamped log-scales.
+    r"""GLOW-style affine coupling that transforms both halves, with bounded log-scales.
 
     Args:
         dim: Number of features, ``>= 2``.
@@ -95,8 +96,10 @@ class AffineCoupling(_Coupling):
         hidden_features: Width of the subnetworks' hidden layers.
         num_hidden_layers: Number of hidden layers per subnetwork.
         activation: Subnetwork activation, see :class:`~sbinn.nn.subnet.MLP`.
-        clamp: Bound :math:`\alpha > 0` of the log-scales.
-        clamp_kind: ``"tanh"`` or ``"atan"``, see :func:`~sbinn.nn.clamp.soft_clamp`.
+        clamp: Bound :math:`\alpha > 0` of the soft-clamped log-scales.
+        clamp_kind: Scale function: ``"tanh"`` or ``"atan"`` (soft clamps, see
+            :func:`~sbinn.nn.clamp.soft_clamp`) or ``"sigmoid"`` (Behrmann et al.'s scale in
+            :math:`(1/2, 1)`, which ignores ``clamp``), see :mod:`sbinn.nn.scale`.
 
     Example:
         >>> _ = torch.manual_seed(0)
@@ -122,11 +125,11 @@ class AffineCoupling(_Coupling):
         clamp_kind: str = "tanh",
     ) -> None:
         super().__init__(dim, cond_dim, 2, hidden_features, num_hidden_layers, activation)
-        self.clamp, self.clamp_kind = check_clamp(clamp, clamp_kind)
+        self.clamp, self.clamp_kind = check_scale(clamp, clamp_kind)
 
     def _scale_shift(self, subnet: MLP, h: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor]:
         s, t = self._predict(subnet, h, c).chunk(2, dim=1)
-        return soft_clamp(s, self.clamp, self.clamp_kind), t
+        return log_scale(s, self.clamp, self.clamp_kind), t
 
     def _forward(self, x: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor]:
         x1, x2 = self._halves(x)

@@ -34,9 +34,9 @@ from torch import Tensor, nn
 from sbinn._validation import check_positive_int
 from sbinn.nn.actnorm import ActNorm
 from sbinn.nn.base import InvertibleModule, check_choice, check_seed
-from sbinn.nn.clamp import check_clamp
 from sbinn.nn.coupling import AdditiveCoupling, AffineCoupling
 from sbinn.nn.mixing import RandomOrthogonalMixing
+from sbinn.nn.scale import check_scale
 
 __all__ = ["COUPLINGS", "InvertibleNetwork"]
 
@@ -129,7 +129,8 @@ class InvertibleNetwork(InvertibleModule):
             num_hidden_layers: Number of hidden layers per subnetwork.
             activation: Subnetwork activation, see :class:`~sbinn.nn.subnet.MLP`.
             clamp: Soft-clamp bound of the affine log-scales (ignored by additive couplings).
-            clamp_kind: ``"tanh"`` or ``"atan"`` (ignored by additive couplings).
+            clamp_kind: Scale function of the affine couplings, ``"tanh"``, ``"atan"`` or
+                ``"sigmoid"`` (see :mod:`sbinn.nn.scale`; ignored by additive couplings).
             actnorm: Put an :class:`ActNorm` at the start of every block.
             seed: Seed from which the mixings' seeds are derived.
 
@@ -145,7 +146,7 @@ class InvertibleNetwork(InvertibleModule):
         """
         num_blocks = check_positive_int(num_blocks, "num_blocks")
         coupling = check_choice(coupling, "coupling", COUPLINGS)
-        clamp, clamp_kind = check_clamp(clamp, clamp_kind)
+        clamp, clamp_kind = check_scale(clamp, clamp_kind)
         if not isinstance(actnorm, bool):
             raise TypeError(f"actnorm must be True or False, got {type(actnorm).__name__}")
         # SeedSequence spreads neighbouring seeds (0, 1, ...) into unrelated mixing streams.

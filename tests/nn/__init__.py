@@ -14,6 +14,7 @@ from sbinn.nn import (
     Permutation,
     RandomOrthogonalMixing,
 )
+from sbinn.nn.scale import SCALE_KINDS
 
 BLOCK_KINDS = ("affine", "additive", "orthogonal", "permutation", "actnorm", "network")
 # Small subnetworks keep hundreds of hypothesis examples fast; width does not change the algebra.
@@ -65,7 +66,7 @@ def block_specs(draw: st.DrawFn, kinds: tuple[str, ...] = BLOCK_KINDS) -> dict:
         "seed": draw(st.integers(0, 2**32 - 1)),
         "options": {
             "clamp": draw(st.floats(0.5, 3.0)),
-            "clamp_kind": draw(st.sampled_from(["tanh", "atan"])),
+            "clamp_kind": draw(st.sampled_from(SCALE_KINDS)),
             "coupling": draw(st.sampled_from(["affine", "additive"])),
             "actnorm": draw(st.booleans()),
             "depth": draw(st.integers(1, 5)),

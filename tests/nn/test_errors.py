@@ -19,6 +19,7 @@ from sbinn.nn import (
     RandomOrthogonalMixing,
     soft_clamp,
 )
+from sbinn.nn.scale import log_scale
 
 
 def stack(**kwargs):
@@ -56,10 +57,20 @@ CONSTRUCTION_ERRORS = {
         TypeError,
         "clamp alpha must be a positive number, got str",
     ),
-    "clamp kind": (
-        lambda: AffineCoupling(4, clamp_kind="sigmoid"),
+    "scale kind": (
+        lambda: AffineCoupling(4, clamp_kind="softplus"),
         ValueError,
-        "clamp kind must be one of 'tanh', 'atan'; got 'sigmoid'",
+        "scale kind must be one of 'tanh', 'atan', 'sigmoid'; got 'softplus'",
+    ),
+    "sigmoid scale still checks alpha": (
+        lambda: AffineCoupling(4, clamp=0.0, clamp_kind="sigmoid"),
+        ValueError,
+        "clamp alpha must be a positive finite number, got 0.0",
+    ),
+    "log_scale kind": (
+        lambda: log_scale(torch.zeros(2), 1.0, kind="exp"),
+        ValueError,
+        "scale kind must be one of 'tanh', 'atan', 'sigmoid'; got 'exp'",
     ),
     "activation": (
         lambda: AdditiveCoupling(4, activation="gelu"),
@@ -143,7 +154,7 @@ CONSTRUCTION_ERRORS = {
         ValueError,
         "coupling must be one of 'affine', 'additive'; got 'glow'",
     ),
-    "stack clamp kind": (stack(clamp_kind="relu"), ValueError, "clamp kind must be one of"),
+    "stack clamp kind": (stack(clamp_kind="relu"), ValueError, "scale kind must be one of"),
     "stack clamp": (stack(clamp=-2.0), ValueError, "positive finite number, got -2.0"),
     "stack activation": (stack(activation="swish"), ValueError, "got 'swish'"),
     "stack num_blocks": (
