@@ -16,7 +16,7 @@ spectrum needs the reflectance at the camera's 24 wavelengths (8 bands × 3).
 - **iadpython**: it solves single slabs only and one at a time, so one spectrum is 24 calls
   of ``Sample.rt()``, for a single slab with the draw's top-layer optics at each wavelength
   (same ``mu_a``, ``mu_s``, ``g``, ``n`` and thickness). Its ``quad_pts`` is set to the number
-  of direction bins our solver uses for the same setting (20 for colon, 26 for generic), so
+  of direction bins our solver uses for the same setting (18 for colon, 22 for generic), so
   both solve matrix problems of the same size. A three-layer stack would cost iadpython more,
   so the ratio is a lower bound. It runs on one thread, so the ratio that counts is against
   ``eigen_1_thread``.
@@ -24,11 +24,14 @@ spectrum needs the reflectance at the camera's 24 wavelengths (8 bands × 3).
 Each is timed as the median of a few repeats (the best one is recorded too), the repeats of
 all of them interleaved so that a change in the load of a shared machine hits all alike; the
 process CPU time is recorded next to the wall time, and the load average before and after.
-iadpython's larger matrix products use a second BLAS thread where there is one, ours (many
-tiny ones) do not: pin both to one thread to compare like with like. Run by hand on a
-quiet machine::
+iadpython's larger matrix products use a second BLAS thread where there is one, and ours
+makes its batched LAPACK calls through torch (MKL), whose triangular solves may use another
+thread: pin numpy's OpenBLAS and torch's OpenMP/MKL to one thread to compare like with like
+(the process CPU time next to the wall time shows whether that held). Run by hand on a quiet
+machine::
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/tissue_solver_speed.py
+    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+        .venv/bin/python benchmarks/tissue_solver_speed.py
 """
 
 from __future__ import annotations
@@ -51,8 +54,10 @@ from simulators.tissue.optics import absorption, scattering
 from simulators.tissue.priors import layer_parameters, tissue_prior
 from simulators.tissue.simulator import TissueSimulator
 
-BINS = {"colon": 20, "generic": 26}
-"""Direction bins of our solver at its defaults: 8 in the escape cone + 6 per further band."""
+BINS = {"colon": 18, "generic": 22}
+"""Direction bins of our solver at its defaults: 8 in the escape cone, 6 in the band up to the
+smallest tissue index and 4 in each band between two tissue indices (1 for colon, 2 for
+generic)."""
 
 
 def _record(wall: list[float], cpu: list[float], spectra: int) -> dict:
@@ -146,7 +151,15 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     record = environment_record(
-        "machine", "processor", "cpus", "numpy", "iadpython", "OPENBLAS_NUM_THREADS"
+        "machine",
+        "processor",
+        "cpus",
+        "numpy",
+        "torch",
+        "iadpython",
+        "OPENBLAS_NUM_THREADS",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
     )
     record["load_average_before"] = load_average()
     record["settings"] = {}

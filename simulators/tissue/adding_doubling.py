@@ -55,12 +55,19 @@ from functools import partial
 from typing import NamedTuple
 
 import numpy as np
+import torch
 
 from simulators.tissue._allocator import keep_freed_heap
 from simulators.tissue.layer import METHODS, layer_matrices
 from simulators.tissue.quadrature import DirectionGrid, direction_grid, fresnel_reflectance
 
 __all__ = ["SlabOptics", "default_workers", "slab_rt"]
+
+
+def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.linalg.solve`` of stacked matrices, through torch: its LU (MKL) of many small
+    matrices took 0.6x the CPU time of numpy's at 14 bins, and as much at 20 and 26."""
+    return torch.linalg.solve(torch.from_numpy(a), torch.from_numpy(b)).numpy()
 
 
 def default_workers() -> int:
@@ -105,7 +112,7 @@ def _over_layer(
         rb, tb = r * below_diagonal[:, None, :], t * below_diagonal[:, None, :]
     else:
         rb, tb = r @ below, t @ below
-    carry = np.linalg.solve(np.eye(r.shape[-1]) - rb, t)
+    carry = _solve(np.eye(r.shape[-1]) - rb, t)
     return r + tb @ carry, carry
 
 
@@ -124,9 +131,7 @@ def _over_interface(
     # Only the columns of the bins that cross are needed: a solve for those, not an inverse.
     crossing = np.eye(size_below, common) * t[:, None, :]
     carry = np.zeros((below.shape[0], size_below, size_above))
-    carry[:, :, :common] = np.linalg.solve(
-        np.eye(size_below) - r_up[:, :size_below, None] * below, crossing
-    )
+    carry[:, :, :common] = _solve(np.eye(size_below) - r_up[:, :size_below, None] * below, crossing)
     reflection = r_down[:, :size_above, None] * np.eye(size_above)
     reflection[:, :common] += t[:, :, None] * (below[:, :common] @ carry)
     return reflection, carry
@@ -155,7 +160,7 @@ def _beam(
     m, size = below.shape[:2]
     source = np.zeros((m, size, 1))
     source[:, 0, 0] = t_in[:, 0]  # bin 0 is normal incidence
-    down = np.linalg.solve(np.eye(size) - r_up[:, :size, None] * below, source)
+    down = _solve(np.eye(size) - r_up[:, :size, None] * below, source)
     common = min(size, sizes[0])
     beam_r = r_down[:, : sizes[0]] * (np.arange(sizes[0]) == 0)
     beam_r[:, :common] += t_in[:, :common] * (below[:, :common] @ down)[:, :, 0]
@@ -211,13 +216,12 @@ def _solve_chunk(
     n: np.ndarray,
     d: np.ndarray,
     n_below: np.ndarray,
-    cone_points: int,
-    trapped_points: int,
+    points: tuple[int, int, int],
     method: str,
 ) -> SlabOptics:
     m, num_layers = mu_a.shape
     breakpoints = np.concatenate([n, np.minimum(n_below, n.max(axis=1))[:, None]], axis=1)
-    grid = direction_grid(_distinct_columns(breakpoints), cone_points, trapped_points)
+    grid = direction_grid(_distinct_columns(breakpoints), *points)
     media = [grid.cosines(np.ones(m))]
     media += [grid.cosines(n[:, layer]) for layer in range(num_layers)]
     media.append(grid.cosines(n_below))
@@ -268,6 +272,7 @@ def slab_rt(
     n_below: np.ndarray | float = 1.0,
     cone_points: int = 8,
     trapped_points: int = 6,
+    interlayer_points: int = 4,
     chunk_size: int = 128,
     method: str = "eigen",
     workers: int | None = None,
@@ -286,7 +291,10 @@ def slab_rt(
         thickness: Layer thicknesses, in the length unit of ``mu_a`` and ``mu_s``, >= 0.
         n_below: Refractive index of the medium under the slab, >= 1, of the batch shape.
         cone_points: Radau points in the escape cone into air.
-        trapped_points: Gauss points in each band of directions beyond a critical angle.
+        trapped_points: Gauss points in the band of directions beyond the critical angle
+            into air, up to the least refractive layer.
+        interlayer_points: Gauss points in each further band, between two indices of the
+            stack (:func:`~simulators.tissue.quadrature.direction_grid`).
         chunk_size: Slabs solved at once; bounds memory at roughly
             ``chunk_size * layers * 10 * bins**2 * 8`` bytes.
         method: How layers are solved, ``"eigen"`` or ``"doubling"``
@@ -328,10 +336,11 @@ def slab_rt(
         ) from error
     _check_ranges(flat, below)
     workers = default_workers() if workers is None else workers
-    if cone_points < 2 or trapped_points < 1 or chunk_size < 1 or workers < 1:
+    counts = (cone_points, trapped_points, interlayer_points, chunk_size, workers)
+    if cone_points < 2 or min(counts[1:]) < 1:
         raise ValueError(
-            "cone_points must be >= 2, trapped_points >= 1, chunk_size >= 1 and workers >= 1, "
-            f"got {cone_points}, {trapped_points}, {chunk_size}, {workers}"
+            "cone_points must be >= 2, and trapped_points, interlayer_points, chunk_size and "
+            f"workers >= 1, got {counts}"
         )
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -342,8 +351,7 @@ def slab_rt(
             _solve_chunk,
             *(flat[k][i : i + chunk_size] for k in ("mu_a", "mu_s", "g", "n", "thickness")),
             below[i : i + chunk_size],
-            cone_points,
-            trapped_points,
+            (cone_points, trapped_points, interlayer_points),
             method,
         )
         for i in range(0, rows, chunk_size)

@@ -70,11 +70,15 @@ def radau_unit(num_points: int) -> tuple[np.ndarray, np.ndarray]:
 
 @cache
 def _unit_rules(
-    cone_points: int, trapped_points: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    cone_points: int, trapped_points: int, interlayer_points: int
+) -> tuple[np.ndarray, ...]:
     """Radau and Gauss rules of :func:`direction_grid`, read-only: every chunk of a batch
     asks for the same ones, and finding Legendre roots costs more than using them."""
-    rules = (*radau_unit(cone_points), *gauss_unit(trapped_points))
+    rules = (
+        *radau_unit(cone_points),
+        *gauss_unit(trapped_points),
+        *gauss_unit(interlayer_points),
+    )
     for rule in rules:
         rule.setflags(write=False)
     return rules
@@ -122,7 +126,10 @@ class DirectionGrid(NamedTuple):
 
 
 def direction_grid(
-    breakpoints: np.ndarray, cone_points: int = 8, trapped_points: int = 6
+    breakpoints: np.ndarray,
+    cone_points: int = 8,
+    trapped_points: int = 6,
+    interlayer_points: int | None = None,
 ) -> DirectionGrid:
     """Bins for stacks whose media have indices ``breakpoints`` ``(m, j)``, all >= 1.
 
@@ -132,7 +139,15 @@ def direction_grid(
             number of bins the same for the whole batch.
         cone_points: Radau points inside the escape cone into air, the first one at normal
             incidence.
-        trapped_points: Gauss points per interval between consecutive indices.
+        trapped_points: Gauss points in the first interval beyond the cone, from air's index
+            to the smallest of the stack's; they also set the delta-M order.
+        interlayer_points: Gauss points in each further interval, between two of the
+            stack's indices; ``None`` for ``trapped_points``. These bins reach air only
+            through scattering in the denser layers: in tissue stacks (priors of
+            :mod:`simulators.tissue.priors`, 200 draws x 24 wavelengths) 4 points instead
+            of 6 moved the reflectance by at most 3.1e-5 ("generic"; 3.4e-8 for "colon",
+            whose only such interval is 1.36-1.38), under a tenth of the solver's distance
+            to iadpython (4.6e-4), and saved 2-4 of 20-26 bins.
 
     Example:
         >>> grid = direction_grid(np.array([[1.4]]), cone_points=4, trapped_points=2)
@@ -145,11 +160,14 @@ def direction_grid(
     if np.any(breakpoints < 1.0) or not np.all(np.isfinite(breakpoints)):
         raise ValueError("refractive indices must be finite and >= 1 (the medium above is air)")
     m = breakpoints.shape[0]
-    cone_mu, cone_w, gauss_mu, gauss_w = _unit_rules(cone_points, trapped_points)
+    interlayer_points = trapped_points if interlayer_points is None else interlayer_points
+    rules = _unit_rules(cone_points, trapped_points, interlayer_points)
+    cone_mu, cone_w = rules[:2]
     u = [np.broadcast_to(1.0 - cone_mu**2, (m, cone_points))]
     weight = [np.broadcast_to(2.0 * cone_mu * cone_w, (m, cone_points))]
     edges = np.concatenate([np.ones((m, 1)), np.sort(breakpoints, axis=1)], axis=1)
     for k in range(1, edges.shape[1]):
+        gauss_mu, gauss_w = rules[2:4] if k == 1 else rules[4:]
         lower, upper = edges[:, k - 1 : k], edges[:, k : k + 1]
         # Gauss points in the cosine of the medium that is grazing at the upper end.
         mu_top = np.sqrt(1.0 - (lower / upper) ** 2)

@@ -182,6 +182,7 @@ def test_nearly_equal_indices_conserve_energy(gap):
         ({"mu_s": np.nan}, "mu_s must be finite"),
         ({"mu_a": np.ones(3), "mu_s": np.ones(2)}, "must broadcast together"),
         ({"workers": 0}, "workers >= 1"),
+        ({"interlayer_points": 0}, "interlayer_points"),
         ({"method": "fast"}, "method must be one of"),
     ],
 )
@@ -209,3 +210,23 @@ def test_cached_quadrature_rules_are_not_changed_by_callers():
     np.testing.assert_allclose(again.u[0, :4], 1.0 - nodes**2)
     nodes[:] = 0.0  # the public rules are fresh copies
     assert radau_unit(4)[0][0] == 1.0
+
+
+def test_fewer_interlayer_points_keep_tissue_stacks_and_the_bin_count_drops():
+    # Three tissue layers of different indices on more tissue: the bands between indices
+    # get 4 Gauss points by default instead of 6, which must not move R or T visibly.
+    layers = (
+        [[0.5, 3.0, 20.0], [5.0, 1.0, 0.2]],
+        [[150.0, 80.0, 200.0], [60.0, 300.0, 120.0]],
+        [[0.9, 0.8, 0.95], [0.85, 0.9, 0.8]],
+        [[1.36, 1.45, 1.38], [1.52, 1.33, 1.41]],
+        [[0.05, 0.02, 0.1], [0.002, 0.08, 0.04]],
+    )
+    below = [1.38, 1.41]
+    coarse = slab_rt(*layers, n_below=below)
+    fine = slab_rt(*layers, n_below=below, interlayer_points=6)
+    np.testing.assert_allclose(coarse.reflectance, fine.reflectance, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(coarse.transmittance, fine.transmittance, rtol=0, atol=1e-4)
+    breakpoints = np.array([[1.36, 1.45, 1.38]])
+    assert direction_grid(breakpoints, 8, 6, 4).u.shape == (1, 8 + 6 + 2 * 4)
+    assert direction_grid(breakpoints, 8, 6).u.shape == (1, 8 + 3 * 6)
