@@ -36,7 +36,7 @@ class CINNConfig:
         activation: Subnetwork activation.
         coupling: ``"affine"`` or ``"additive"``.
         clamp: Soft-clamp bound of the affine log-scales.
-        clamp_kind: ``"tanh"`` or ``"atan"``.
+        clamp_kind: Scale function, ``"tanh"``, ``"atan"`` or ``"sigmoid"`` (:mod:`sbinn.nn.scale`).
         actnorm: ActNorm at the start of every block.
         conditioning: ``"mlp"``, ``"conv1d"``, ``"deepset"``, ``"set_transformer"`` or
             ``"none"`` (the standardised x is the condition: an ablation). ``None`` picks
