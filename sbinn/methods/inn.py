@@ -4,7 +4,10 @@ The network maps padded parameters ``[θ, pad]`` to ``[x, z, pad]`` of the same 
 trained on simulated pairs with the objective of :mod:`sbinn.methods.inn_loss`: a supervised
 loss on the forward process, MMD losses that make ``z`` Gaussian and independent of ``x``
 and make backward samples follow the prior, and padding losses. Posterior samples for an
-observation ``x*`` are ``θ = g(x*, z)`` with ``z ~ N(0, I)``, batched over observations.
+observation ``x*`` are ``θ = g(x*, z)`` with ``z ~ N(0, I)``, batched over observations, or
+with ``z`` from another latent, e.g. a Gaussian mixture whose weights depend on ``x*``
+(``INNConfig.latent``, :mod:`sbinn.methods.inn_latent_config`). The settings live in
+:mod:`sbinn.methods.inn_config`.
 
 Data are standardised internally, so the kernel widths and noise levels below are in units
 of the training data's standard deviations.
@@ -21,7 +24,7 @@ Example:
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,10 +34,12 @@ from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
 from sbinn.io import save_estimator
 from sbinn.methods._estimator import TrainedEstimator, check_data_source
+from sbinn.methods.inn_config import INNConfig
+from sbinn.methods.inn_latents import LatentDistribution
 from sbinn.methods.inn_loss import BidirectionalLoss, LossWeights
 from sbinn.methods.inn_regularisers import Stabilisers
 from sbinn.methods.inn_resimulation import BackwardResimulator
-from sbinn.mmd import InverseMultiquadratic, kernel_from_config
+from sbinn.mmd import kernel_from_config
 from sbinn.nn import InvertibleNetwork
 from sbinn.simulator import Simulator
 from sbinn.support import BoundedSupport
@@ -43,102 +48,10 @@ from sbinn.train import TrainingConfig, train
 __all__ = ["BidirectionalINN", "INNConfig", "LossWeights", "Stabilisers", "TrainingConfig"]
 
 _SAMPLING_CHUNK = 65_536
-
-
-@dataclass(frozen=True)
-class INNConfig:
-    """Architecture and objective of a :class:`BidirectionalINN`.
-
-    Attributes:
-        dim_z: Latent width; default ``dim θ − dim x`` (at least 1), where ``dim θ``
-            counts the noise draws of ``latent_noise``.
-        width: Width of both network sides; default ``max(dim θ, dim x + dim z)``.
-        num_blocks: Coupling blocks (each followed by a fixed random rotation).
-        hidden_features: Width of the subnetworks.
-        num_hidden_layers: Hidden layers per subnetwork.
-        activation: Subnetwork activation.
-        coupling: ``"affine"`` or ``"additive"``.
-        clamp: Soft-clamp bound of the affine log-scales.
-        clamp_kind: Scale function, ``"tanh"``, ``"atan"`` or ``"sigmoid"`` (:mod:`sbinn.nn.scale`).
-        weights: Loss weights; zeros switch terms off for ablations.
-        stabilisers: Finite-difference, normalising-flow and subnet-L2 terms
-            (:mod:`sbinn.methods.inn_regularisers`); all off by default.
-        kernel_z: MMD kernel configuration on the output side.
-        kernel_x: MMD kernel configuration on the parameter side.
-        y_noise: Training noise on the (standardised) observations.
-        pad_noise: Noise amplitude in the padding.
-        x_ramp_start: Initial factor of the backward MMD term.
-        x_ramp_end: Fraction of training after which that term has full weight.
-        latent_noise: Append the simulator's standard-normal noise draws to θ as latent
-            parameters (``fit(..., noise=...)``, or a simulator with ``noise_dimension > 0``).
-            The network assumes a deterministic forward process; with noisy observations
-            that holds only for ``(θ, noise) -> x``. Without the draws it would explain each
-            noisy observation by θ alone and return too narrow posteriors. Sampling
-            integrates the draws out by dropping them.
-        parameter_bounds: ``[(low, high), ...]`` per parameter (``None`` for an open side),
-            typically the prior's support: the network then learns the parameters mapped
-            onto the real line (:mod:`sbinn.support`), so backward samples stay inside the
-            support and flat marginals need no sharp edges. ``None``: no mapping.
-        resimulations_per_step: Backward samples per training step that are run through
-            the simulator and join the supervised loss (:mod:`sbinn.methods.inn_resimulation`);
-            needs ``fit(simulator=...)`` and no ``latent_noise``. They count towards
-            ``num_simulations``. 0: off.
-    """
-
-    dim_z: int | None = None
-    width: int | None = None
-    num_blocks: int = 6
-    hidden_features: int = 128
-    num_hidden_layers: int = 2
-    activation: str = "leaky_relu"
-    coupling: str = "affine"
-    clamp: float = 2.0
-    clamp_kind: str = "tanh"
-    weights: LossWeights = field(default_factory=LossWeights)
-    stabilisers: Stabilisers = field(default_factory=Stabilisers)
-    kernel_z: dict = field(
-        default_factory=lambda: InverseMultiquadratic(scales=(0.2, 0.5, 1.2)).to_config()
-    )
-    kernel_x: dict = field(
-        default_factory=lambda: InverseMultiquadratic(scales=(0.2, 0.5, 1.2)).to_config()
-    )
-    y_noise: float = 0.01
-    pad_noise: float = 0.01
-    x_ramp_start: float = 1e-3
-    x_ramp_end: float = 0.5
-    latent_noise: bool = False
-    parameter_bounds: tuple[tuple[float | None, float | None], ...] | None = None
-    resimulations_per_step: int = 0
-
-    def __post_init__(self) -> None:
-        steps = self.resimulations_per_step
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"resimulations_per_step must be an int >= 0, got {steps!r}")
-        if self.parameter_bounds is not None:
-            bounds = BoundedSupport.from_bounds(self.parameter_bounds).to_config()
-            object.__setattr__(self, "parameter_bounds", tuple(tuple(b) for b in bounds))
-
-    def to_json(self) -> dict:
-        """JSON-serialisable form."""
-        bounds = self.parameter_bounds
-        return asdict(self) | {
-            "parameter_bounds": None if bounds is None else [list(b) for b in bounds]
-        }
-
-    @classmethod
-    def from_json(cls, data: dict) -> INNConfig:
-        """Inverse of :meth:`to_json`."""
-        bounds = data.get("parameter_bounds")
-        return cls(
-            **(
-                data
-                | {
-                    "weights": LossWeights(**data["weights"]),
-                    "stabilisers": Stabilisers.from_json(data.get("stabilisers")),
-                    "parameter_bounds": None if bounds is None else tuple(map(tuple, bounds)),
-                }
-            )
-        )
+# Saved tensors under this prefix belong to the latent distribution, the rest to the network.
+_LATENT_PREFIX = "latent."
+# Offset of the seed that initialises a learned latent (the weight network of a mixture).
+_LATENT_SEED_OFFSET = 3
 
 
 class BidirectionalINN(TrainedEstimator):
@@ -166,6 +79,7 @@ class BidirectionalINN(TrainedEstimator):
     ) -> None:
         super().__init__(config, device=device, dtype=dtype, seed=seed, **overrides)
         self.network: InvertibleNetwork | None = None
+        self.latent: LatentDistribution | None = None
         self.x_scaler: Standardizer | None = None
         self.support: BoundedSupport | None = None
 
@@ -214,6 +128,12 @@ class BidirectionalINN(TrainedEstimator):
             clamp_kind=cfg.clamp_kind,
             seed=self.seed,
         ).to(device=self.device, dtype=self.dtype)
+        # Its own seed, and a forked stream: the latent's initialisation leaves the random
+        # numbers of the network and of training as they were before latents existed.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed + _LATENT_SEED_OFFSET)
+            self.latent = cfg.latent.build(dim_x, dim_z)
+        self.latent.to(device=self.device, dtype=self.dtype)
 
     def _loss(self, resimulate: BackwardResimulator | None = None) -> BidirectionalLoss:
         cfg = self.config
@@ -232,6 +152,7 @@ class BidirectionalINN(TrainedEstimator):
             resimulate=resimulate,
             resimulations_per_step=cfg.resimulations_per_step,
             stabilisers=cfg.stabilisers,
+            latent=self.latent,
         )
 
     def fit(
@@ -312,11 +233,21 @@ class BidirectionalINN(TrainedEstimator):
                 simulator, self.theta_scaler, self.x_scaler, self.support, seed=self.seed + 2
             )
         start = time.perf_counter()
-        self.history = train(self.network, self._loss(resimulate), data, training)
+        self.history = train(self._trained_module(), self._loss(resimulate), data, training)
         self.time_s["training"] = time.perf_counter() - start
         if resimulate is not None:
             self.num_simulations += resimulate.count
         return self
+
+    def _trained_module(self) -> torch.nn.Module:
+        """What the optimiser updates: the network, and the latent if it has parameters.
+
+        A latent without parameters adds nothing, and leaving it out keeps the state-dict
+        keys of training checkpoints as they were, so earlier checkpoints still resume.
+        """
+        if not any(True for _ in self.latent.parameters()):
+            return self.network
+        return torch.nn.ModuleDict({"network": self.network, "latent": self.latent})
 
     def _require_fitted(self) -> InvertibleNetwork:
         if self.network is None:
@@ -338,16 +269,12 @@ class BidirectionalINN(TrainedEstimator):
         dim_inputs = self.dims["theta"] + self.dims["noise"]
         out = torch.empty(rows.shape[0], dim_inputs, dtype=self.dtype)
         network.eval()
+        self.latent.eval()
         with torch.no_grad():
             for lo in range(0, rows.shape[0], _SAMPLING_CHUNK):
                 part = rows[lo : lo + _SAMPLING_CHUNK]
-                z = torch.randn(
-                    part.shape[0],
-                    self.dims["z"],
-                    generator=generator,
-                    device=self.device,
-                    dtype=self.dtype,
-                )
+                # Exact draws (hard=True): the relaxation only serves the gradients of training.
+                z = self.latent.sample(part, 1, generator=generator, hard=True)[:, 0]
                 padding = torch.zeros(part.shape[0], pad, device=self.device, dtype=self.dtype)
                 theta, _ = network.inverse(torch.cat([part, z, padding], dim=1))
                 out[lo : lo + part.shape[0]] = theta[:, :dim_inputs].cpu()
@@ -388,7 +315,10 @@ class BidirectionalINN(TrainedEstimator):
             "theta_scaler": self.theta_scaler.to_config(),
             "x_scaler": self.x_scaler.to_config(),
         }
-        save_estimator(path, self.kind, config, network.state_dict())
+        state = network.state_dict() | {
+            _LATENT_PREFIX + key: value for key, value in self.latent.state_dict().items()
+        }
+        save_estimator(path, self.kind, config, state)
 
     @classmethod
     def load(cls, path: str | Path, *, device: str = "cpu") -> BidirectionalINN:
@@ -398,5 +328,14 @@ class BidirectionalINN(TrainedEstimator):
         dims = config["dims"]
         inn.support = inn._support(dims["theta"])
         inn._build(dims["theta"] + dims.get("noise", 0), dims["x"], dims["theta"])
-        inn.network.load_state_dict(state)
+        latent_state = {
+            key.removeprefix(_LATENT_PREFIX): value
+            for key, value in state.items()
+            if key.startswith(_LATENT_PREFIX)
+        }
+        inn.network.load_state_dict(
+            {k: v for k, v in state.items() if not k.startswith(_LATENT_PREFIX)}
+        )
+        # Files from before latents were saved hold no latent tensors: a standard normal one.
+        inn.latent.load_state_dict(latent_state)
         return inn

@@ -29,8 +29,8 @@ network. Each is a squared norm per sample, averaged over the batch.
 The objective in :mod:`sbinn.methods.inn_loss` uses the same three ideas with small
 differences: it asks for zero output padding (in expectation the same gradient, since the
 noise is independent with mean 0), reconstructs ``[θ, 0]`` rather than the noisy padded
-input, adds observation noise before the reconstruction, and draws the backward ``z`` from
-:math:`\mathcal{N}(0, I)`.
+input, and adds observation noise before the reconstruction. Like here, its backward ``z``
+comes from the configured latent (``INNConfig.latent``), drawn differentiably.
 
 Example:
     >>> from sbinn.methods.inn_latents import StandardNormalLatent

@@ -29,6 +29,14 @@ when the output padding is replaced by noise, so that no information hides in it
 noise on :math:`y` during training smooths the singular posterior of a deterministic
 forward model.
 
+The latent need not be :math:`\mathcal{N}(0, I)`: any
+:class:`~sbinn.methods.inn_latents.LatentDistribution` :math:`p(z \mid y)` serves. The target
+of :math:`\mathcal{L}_z` is then ``[y, z ~ p(z | y)]`` and the backward pass draws
+:math:`z \sim p(z \mid y)`; both draws are reparameterised, so :math:`\mathcal{L}_z`,
+:math:`\mathcal{L}_x` and the backward padding term also train a learned latent, e.g. the
+mixture weights of Hagemann & Neumayer (2021). For that mixture, an optional term
+:math:`w_{\text{sparsity}} (\sum_k \sqrt{p_k(y)})^2` discourages spreading weight over modes.
+
 Optionally (``resimulate``), a few backward samples per step are run through the simulator
 and join :math:`\mathcal{L}_y` as extra supervised pairs, see
 :mod:`sbinn.methods.inn_resimulation`. Optionally (``stabilisers``), weighted terms that keep
@@ -43,6 +51,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import Tensor
 
+from sbinn.methods.inn_latents import LatentDistribution, StandardNormalLatent
 from sbinn.methods.inn_regularisers import Stabilisers, StabiliserTerms
 from sbinn.mmd import InverseMultiquadratic, Kernel, mmd2
 from sbinn.nn import InvertibleNetwork
@@ -68,6 +77,7 @@ class LossWeights:
     x: float = 200.0
     pad: float = 2.0
     reconstruction: float = 2.0
+    sparsity: float = 0.0
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
@@ -109,6 +119,8 @@ class BidirectionalLoss:
             the simulator answered; None: no re-simulation term.
         resimulations_per_step: Backward samples re-simulated per training step.
         stabilisers: Finite-difference, normalising-flow and subnet-L2 terms; None: none.
+        latent: The latent :math:`p(z \\mid y)`; None: :class:`StandardNormalLatent`.
+            ``weights.sparsity > 0`` needs a latent with a ``sparsity(y)`` method.
     """
 
     def __init__(
@@ -128,6 +140,7 @@ class BidirectionalLoss:
         resimulate: Callable[[Tensor], tuple[Tensor, Tensor]] | None = None,
         resimulations_per_step: int = 0,
         stabilisers: Stabilisers | None = None,
+        latent: LatentDistribution | None = None,
     ) -> None:
         self.network = network
         self.width = network.dim
@@ -143,9 +156,26 @@ class BidirectionalLoss:
         self.resimulations_per_step = resimulations_per_step if resimulate is not None else 0
         self.stabilisers = stabilisers or Stabilisers()
         self.stabiliser_terms = StabiliserTerms(network, self.stabilisers)
+        self.latent = latent if latent is not None else StandardNormalLatent(dim_y, dim_z)
+        if (self.latent.dim_y, self.latent.dim_z) != (dim_y, dim_z):
+            raise ValueError(
+                f"latent has (dim_y, dim_z) = ({self.latent.dim_y}, {self.latent.dim_z}), "
+                f"the loss ({dim_y}, {dim_z})"
+            )
+        if weights.sparsity and not callable(getattr(self.latent, "sparsity", None)):
+            raise ValueError(
+                f"weights.sparsity > 0 needs a latent with mixture weights, got "
+                f"{type(self.latent).__name__}"
+            )
 
     def _noise(self, rows: int, cols: int, like: Tensor, scale: float = 1.0) -> Tensor:
         return scale * torch.randn(rows, cols, device=like.device, dtype=like.dtype)
+
+    def _backward_latent(self, y_noisy: Tensor, pad_out: int) -> Tensor:
+        # A relaxed, differentiable draw: L_x and the backward padding term train the latent.
+        z = self.latent.sample(y_noisy)[:, 0]
+        padding = self._noise(y_noisy.shape[0], pad_out, y_noisy, self.pad_noise)
+        return torch.cat([y_noisy, z, padding], dim=1)
 
     def x_ramp(self, progress: float) -> float:
         """Factor on :math:`\\mathcal{L}_x` at ``progress`` in [0, 1] of training."""
@@ -158,6 +188,7 @@ class BidirectionalLoss:
     ) -> tuple[Tensor, dict[str, float]]:
         theta, y = batch
         n = theta.shape[0]
+        self.latent.anneal(progress)
         w = self.weights
         pad_in = self.width - self.dim_theta
         pad_out = self.width - self.dim_y - self.dim_z
@@ -175,7 +206,7 @@ class BidirectionalLoss:
                 terms["y"] = ((y_pred - y_noisy) ** 2).sum(dim=1).mean()
             if w.z:
                 predicted = torch.cat([y_pred.detach(), z_pred], dim=1)
-                target = torch.cat([y, self._noise(n, self.dim_z, y)], dim=1)
+                target = self.latent.reference(y)
                 terms["z"] = mmd2(predicted, target, self.kernel_z)
             if pad_out and w.pad:
                 terms["pad"] = (out[:, self.dim_y + self.dim_z :] ** 2).sum(dim=1).mean()
@@ -195,14 +226,7 @@ class BidirectionalLoss:
         # Validation runs without gradients and must not spend simulations.
         resimulating = bool(self.resimulations_per_step and w.y and torch.is_grad_enabled())
         if w.x or (pad_in and w.pad) or resimulating:
-            latent = torch.cat(
-                [
-                    y_noisy,
-                    self._noise(n, self.dim_z, y),
-                    self._noise(n, pad_out, y, self.pad_noise),
-                ],
-                dim=1,
-            )
+            latent = self._backward_latent(y_noisy, pad_out)
             generated, _ = self.network.inverse(latent)
             if w.x:
                 terms["x"] = mmd2(generated[:, : self.dim_theta], theta, self.kernel_x)
@@ -218,15 +242,11 @@ class BidirectionalLoss:
             if inputs is None:
                 inputs = torch.cat([theta, self._noise(n, pad_in, theta, self.pad_noise)], 1)
             if latent is None:
-                latent = torch.cat(
-                    [
-                        y_noisy,
-                        self._noise(n, self.dim_z, y),
-                        self._noise(n, pad_out, y, self.pad_noise),
-                    ],
-                    dim=1,
-                )
+                latent = self._backward_latent(y_noisy, pad_out)
             terms |= self.stabiliser_terms(inputs, latent, forward)
+
+        if w.sparsity:
+            terms["sparsity"] = self.latent.sparsity(y)
 
         # The re-simulation term follows L_x's ramp: early backward samples are far from
         # the prior, and fitting the forward model there only feeds their growth.

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from sbinn._validation import as_2d_float_array
-from sbinn.priors import JointPrior, Normal
+from sbinn.priors import JointPrior, Normal, Prior
 from sbinn.simulator import Simulator
 
 __all__ = ["ARM_LENGTHS", "PRIOR_SCALES", "KinematicsSimulator", "end_point", "joint_positions"]
@@ -77,26 +77,38 @@ class KinematicsSimulator(Simulator):
         noise_std: Standard deviation of isotropic Gaussian noise added to the end point
             (0 reproduces the thesis' noise-free forward process).
         lengths: Segment lengths ``(l1, l2, l3)``.
+        prior: A prior over ``(rail offset, angle 1, angle 2, angle 3)``, e.g.
+            :class:`~simulators.kinematics.rail_prior.BimodalRailPrior`; ``None``: the
+            thesis' independent normals.
     """
 
     name = "kinematics"
     version = "1"
 
     def __init__(
-        self, noise_std: float = 0.0, lengths: tuple[float, float, float] = ARM_LENGTHS
+        self,
+        noise_std: float = 0.0,
+        lengths: tuple[float, float, float] = ARM_LENGTHS,
+        prior: Prior | None = None,
     ) -> None:
         if not np.isfinite(noise_std) or noise_std < 0:
             raise ValueError(f"noise_std must be a finite number >= 0, got {noise_std}")
         if len(lengths) != 3 or any(not np.isfinite(v) or v <= 0 for v in lengths):
             raise ValueError(f"lengths must be three positive numbers, got {lengths}")
-        prior = JointPrior(
-            {
-                "rail_offset": Normal(0.0, PRIOR_SCALES[0]),
-                "angle_1": Normal(0.0, PRIOR_SCALES[1]),
-                "angle_2": Normal(0.0, PRIOR_SCALES[2]),
-                "angle_3": Normal(0.0, PRIOR_SCALES[3]),
-            }
-        )
+        if prior is None:
+            prior = JointPrior(
+                {
+                    "rail_offset": Normal(0.0, PRIOR_SCALES[0]),
+                    "angle_1": Normal(0.0, PRIOR_SCALES[1]),
+                    "angle_2": Normal(0.0, PRIOR_SCALES[2]),
+                    "angle_3": Normal(0.0, PRIOR_SCALES[3]),
+                }
+            )
+        elif not isinstance(prior, Prior) or prior.dim != 4:
+            raise ValueError(
+                "prior must be an sbinn Prior over 4 parameters (rail offset and three "
+                f"angles), got {prior!r}"
+            )
         super().__init__(prior, 2, ("end_y1", "end_y2"))
         self.noise_std = float(noise_std)
         self.lengths = tuple(float(v) for v in lengths)
