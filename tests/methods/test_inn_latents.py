@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -12,34 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sbinn.methods.inn_latent_config import LatentConfig
 from sbinn.methods.inn_latent_mixture import GaussianMixtureLatent, gumbel_noise, mixture_means
-from sbinn.methods.inn_latent_padding import padding_terms
 from sbinn.methods.inn_latents import StandardNormalLatent, StudentTLatent
 from sbinn.mmd import InverseMultiquadratic, mmd2
-
-
-def seeded(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
-def mixture(dim_y=2, dim_z=2, shares=(0.1, 0.3, 0.6), **kwargs) -> GaussianMixtureLatent:
-    """A mixture whose weights are ``shares`` for every y (bias set, weights zero)."""
-    kwargs.setdefault("means", mixture_means(len(shares), dim_z, spread=5.0))
-    latent = GaussianMixtureLatent(dim_y, dim_z, **kwargs)
-    with torch.no_grad():
-        latent.weight_network[-1].bias.copy_(torch.log(torch.tensor(shares)))
-    return latent
-
-
-LATENTS = {
-    "normal": lambda dim_y, dim_z: StandardNormalLatent(dim_y, dim_z),
-    "student_t": lambda dim_y, dim_z: StudentTLatent(dim_y, dim_z, degrees_of_freedom=3.0),
-    "gaussian_mixture": lambda dim_y, dim_z: GaussianMixtureLatent(
-        dim_y, dim_z, means=mixture_means(2, dim_z)
-    ),
-}
-
+from tests.methods.latent_support import LATENTS, mixture, seeded
 
 # ---------------------------------------------------------------- shapes and seeds
 
@@ -279,82 +254,6 @@ def test_sparsity_penalty_is_one_for_one_hot_and_r_for_uniform_weights():
     )
 
 
-# ---------------------------------------------------------------- the paper's padding terms
-
-
-class Linear:
-    """An invertible linear map ``x -> x A`` with the network's call signature."""
-
-    def __init__(self, dim: int, seed: int = 0) -> None:
-        torch.manual_seed(seed)
-        self.dim = dim
-        self.matrix = torch.eye(dim) + 0.3 * torch.randn(dim, dim)
-
-    def __call__(self, x):
-        return x @ self.matrix, torch.zeros(len(x))
-
-    def inverse(self, y):
-        return y @ torch.linalg.inv(self.matrix), torch.zeros(len(y))
-
-
-def test_padding_terms_equal_a_hand_computation():
-    net, latent = Linear(5), mixture(dim_y=1, dim_z=2, shares=(0.4, 0.6), means=mixture_means(2, 2))
-    theta, y = torch.randn(30, 2), torch.randn(30, 1)
-    terms = padding_terms(net, theta, y, latent, pad_noise=0.1, generator=seeded(7))
-
-    g = seeded(7)  # the same draws in the documented order
-    inputs = torch.cat([theta, 0.1 * torch.randn(30, 3, generator=g)], dim=1)
-    out = inputs @ net.matrix
-    z_pad = 0.1 * torch.randn(30, 2, generator=g)
-    pad_forward = ((out[:, 3:] - z_pad) ** 2).sum(dim=1).mean()
-    replaced = torch.cat([out[:, :3], 0.1 * torch.randn(30, 2, generator=g)], dim=1)
-    reconstruction = ((net.inverse(replaced)[0] - inputs) ** 2).sum(dim=1).mean()
-    z = latent.sample(y, 1, generator=g)[:, 0]
-    backward = net.inverse(torch.cat([y, z, 0.1 * torch.randn(30, 2, generator=g)], dim=1))[0]
-    pad_backward = (backward[:, 2:] ** 2).sum(dim=1).mean()
-
-    assert terms["pad_forward"].item() == pytest.approx(pad_forward.item(), rel=1e-5)
-    assert terms["reconstruction"].item() == pytest.approx(reconstruction.item(), rel=1e-5)
-    assert terms["pad_backward"].item() == pytest.approx(pad_backward.item(), rel=1e-5)
-    assert terms["reconstruction"].item() > 1e-4  # the replaced padding carried information
-
-
-def test_padding_terms_appear_only_where_there_is_padding():
-    latent = StandardNormalLatent(1, 1)
-    only_input_padded = padding_terms(
-        Linear(2), torch.randn(4, 1), torch.randn(4, 1), latent, pad_noise=0.01
-    )
-    assert set(only_input_padded) == {"pad_backward"}
-    only_output_padded = padding_terms(
-        Linear(3), torch.randn(4, 3), torch.randn(4, 1), latent, pad_noise=0.01
-    )
-    assert set(only_output_padded) == {"pad_forward", "reconstruction"}
-
-
-def test_the_backward_padding_term_trains_the_mixture_weights():
-    latent = mixture(dim_y=1, dim_z=2, shares=(0.5, 0.5), means=mixture_means(2, 2))
-    terms = padding_terms(
-        Linear(4),
-        torch.randn(32, 2),
-        torch.randn(32, 1),
-        latent,
-        pad_noise=0.01,
-        generator=seeded(0),
-    )
-    terms["pad_backward"].backward()
-    assert latent.weight_network[-1].bias.grad.abs().sum() > 0
-
-
-def test_padding_terms_reject_mismatched_widths():
-    latent = StandardNormalLatent(2, 2)
-    with pytest.raises(
-        ValueError, match=r"width 3 must be >= dim_theta=2 and >= dim_y \+ dim_z = 4"
-    ):
-        padding_terms(Linear(3), torch.randn(4, 2), torch.randn(4, 2), latent, pad_noise=0.01)
-    with pytest.raises(ValueError, match=r"theta must have shape \(n=4, dim_theta\).*got \(5, 2\)"):
-        padding_terms(Linear(5), torch.randn(5, 2), torch.randn(4, 2), latent, pad_noise=0.01)
-
-
 # ---------------------------------------------------------------- the toy demonstration
 
 
@@ -387,72 +286,6 @@ def test_the_weight_network_recovers_known_mode_shares_through_the_latent_mmd():
         optimizer.step()
         schedule.step()
     assert (latent.weights(labels) - shares).abs().max() < 0.05
-
-
-# ---------------------------------------------------------------- configuration
-
-
-def test_the_default_config_is_the_standard_normal_latent():
-    latent = LatentConfig().build(dim_y=2, dim_z=3)
-    assert type(latent) is StandardNormalLatent and latent.dim_z == 3
-
-
-def test_configs_build_their_latents_with_the_given_settings():
-    t = LatentConfig(kind="student_t", degrees_of_freedom=3, scale=0.5).build(1, 2)
-    assert isinstance(t, StudentTLatent) and (t.degrees_of_freedom, t.scale) == (3.0, 0.5)
-    gmm = LatentConfig(
-        kind="gaussian_mixture",
-        num_components=4,
-        placement="corners",
-        spread=4.0,
-        std=1.0,
-        learn_means=True,
-        temperature=0.2,
-        final_temperature=0.05,
-        num_hidden_layers=0,
-    ).build(4, 2)
-    assert torch.equal(gmm.means.detach().abs(), torch.full((4, 2), 4.0))
-    assert isinstance(gmm.means, torch.nn.Parameter)
-    assert (gmm.std, gmm.temperature, gmm.final_temperature) == (1.0, 0.2, 0.05)
-    assert len(gmm.weight_network) == 1  # affine
-    explicit = LatentConfig(kind="gaussian_mixture", means=[[0, 1], [2, 3], [4, 5]]).build(1, 2)
-    assert explicit.num_components == 3
-    assert torch.equal(explicit.means, torch.tensor([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]))
-
-
-configs = st.one_of(
-    st.just(LatentConfig()),
-    st.builds(
-        LatentConfig,
-        kind=st.just("student_t"),
-        degrees_of_freedom=st.floats(0.1, 100),
-        scale=st.floats(0.1, 10),
-    ),
-    st.builds(
-        LatentConfig,
-        kind=st.just("gaussian_mixture"),
-        num_components=st.integers(1, 4),
-        std=st.floats(0.05, 2),
-        learn_means=st.booleans(),
-        temperature=st.floats(0.05, 1),
-        hidden_features=st.integers(1, 64),
-        num_hidden_layers=st.integers(0, 3),
-    ),
-    st.builds(
-        LatentConfig,
-        kind=st.just("gaussian_mixture"),
-        means=st.lists(st.tuples(st.floats(-5, 5), st.floats(-5, 5)), min_size=1, max_size=5),
-    ),
-)
-
-
-@settings(max_examples=40, deadline=None)
-@given(config=configs)
-def test_configs_round_trip_through_json(config):
-    text = json.dumps(config.to_json())
-    assert LatentConfig.from_json(json.loads(text)) == config
-    latent = config.build(dim_y=2, dim_z=2)
-    assert latent.sample(torch.zeros(3, 2), 2).shape == (3, 2, 2)
 
 
 # ---------------------------------------------------------------- errors
@@ -606,93 +439,3 @@ def test_mixture_runtime_settings_are_checked():
     with pytest.raises(ValueError, match=r"progress must lie in \[0, 1\], got 1.5"):
         latent.anneal(1.5)
     assert latent.temperature == 0.1  # a refused setting leaves the old one
-
-
-@pytest.mark.parametrize(
-    ("settings_", "error", "message"),
-    [
-        (
-            {"kind": "gmm"},
-            ValueError,
-            "kind must be one of 'normal', 'student_t', 'gaussian_mixture'; got 'gmm'",
-        ),
-        (
-            {"kind": "normal", "num_components": 3},
-            ValueError,
-            "num_components applies only to kind='gaussian_mixture', got it with kind='normal'",
-        ),
-        (
-            {"kind": "gaussian_mixture", "degrees_of_freedom": 3.0},
-            ValueError,
-            "degrees_of_freedom applies only to kind='student_t', got it with kind='gaussian_mixt",
-        ),
-        (
-            {"kind": "student_t", "degrees_of_freedom": -2},
-            ValueError,
-            "degrees_of_freedom must be a finite number > 0, got -2",
-        ),
-        (
-            {"kind": "gaussian_mixture", "temperature": 0},
-            ValueError,
-            "temperature must be a finite number > 0, got 0",
-        ),
-        (
-            {"kind": "gaussian_mixture", "final_temperature": 0.5},
-            ValueError,
-            r"final_temperature must lie in \(0, temperature\] = \(0, 0.1\], got 0.5",
-        ),
-        (
-            {"kind": "gaussian_mixture", "num_components": 0},
-            ValueError,
-            "num_components must be a positive integer, got 0",
-        ),
-        (
-            {"kind": "gaussian_mixture", "placement": "grid"},
-            ValueError,
-            "placement must be one of 'axes', 'corners'; got 'grid'",
-        ),
-        (
-            {"kind": "gaussian_mixture", "learn_means": "yes"},
-            TypeError,
-            "learn_means must be a bool, got 'yes'",
-        ),
-        (
-            {"kind": "gaussian_mixture", "means": [[0, 1], [2]]},
-            ValueError,
-            r"equal-length, non-empty rows, got row lengths \[2, 1\]",
-        ),
-        (
-            {"kind": "gaussian_mixture", "means": [[0, float("nan")]]},
-            ValueError,
-            "means must be finite",
-        ),
-        (
-            {"kind": "gaussian_mixture", "means": [[0], [1]], "num_components": 3},
-            ValueError,
-            "num_components=3 disagrees with the 2 rows of means",
-        ),
-        (
-            {"kind": "gaussian_mixture", "means": [[0], [1]], "spread": 4.0},
-            ValueError,
-            "placement and spread place default means; they cannot be combined with explicit means",
-        ),
-        (
-            {"kind": "gaussian_mixture", "means": [1, 2]},
-            TypeError,
-            "means must be a sequence of equal-length sequences of numbers, got",
-        ),
-    ],
-)
-def test_config_errors_say_what_was_expected_and_given(settings_, error, message):
-    with pytest.raises(error, match=message):
-        LatentConfig(**settings_)
-
-
-def test_config_build_and_json_errors():
-    config = LatentConfig(kind="gaussian_mixture", means=[[0.0, 1.0], [1.0, 0.0]])
-    with pytest.raises(ValueError, match="means have width 2, but the latent has dim_z=3"):
-        config.build(dim_y=1, dim_z=3)
-    with pytest.raises(ValueError, match="placement 'axes' fits at most 2 \\* dim_z = 2"):
-        LatentConfig(kind="gaussian_mixture", num_components=3).build(dim_y=1, dim_z=1)
-    with pytest.raises(ValueError, match=r"unknown LatentConfig fields \['temprature'\]"):
-        LatentConfig.from_json({"kind": "gaussian_mixture", "temprature": 0.1})
