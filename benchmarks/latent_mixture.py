@@ -148,22 +148,10 @@ def run_modes(args, record: dict) -> None:
             config = INNConfig(
                 num_blocks=args.mode_blocks, hidden_features=64, width=16, dim_z=2, latent=latent
             )
-            training = TrainingConfig(
-                num_epochs=args.mode_epochs,
-                batch_size=500,
-                learning_rate=3e-3,
-                final_learning_rate=3e-5,
-                validation_fraction=0.02,
-                progress=False,
+            inn, samples, entry = train_and_sample(
+                config, args.mode_epochs, theta, x, x_obs, args.seed
             )
-            start = time.perf_counter()
-            inn = BidirectionalINN(config, seed=args.seed).fit(theta, x, training=training)
-            train_s = time.perf_counter() - start
-            samples = inn.sample(x_obs, NUM_SAMPLES, seed=args.seed)
-            entry = {
-                "train_s": round(train_s, 1),
-                "steps": inn.history.steps,
-                "finite": bool(np.isfinite(samples).all()),
+            entry |= {
                 "mmd": dict(zip(COLOURS, mmd_per_observation(samples, reference), strict=True)),
                 "per_colour": mode_metrics(labels, samples),
             }
@@ -179,6 +167,28 @@ def run_modes(args, record: dict) -> None:
                 )
             record["results"][f"8 modes, {set_name}, {latent_name}"] = entry
             print(set_name, latent_name, entry, flush=True)
+
+
+def train_and_sample(config: INNConfig, epochs: int, theta, x, x_obs, seed: int):
+    """Train one INN at the script's schedule and sample it; the entry holds time and steps."""
+    training = TrainingConfig(
+        num_epochs=epochs,
+        batch_size=500,
+        learning_rate=3e-3,
+        final_learning_rate=3e-5,
+        validation_fraction=0.02,
+        progress=False,
+    )
+    start = time.perf_counter()
+    inn = BidirectionalINN(config, seed=seed).fit(theta, x, training=training)
+    train_s = time.perf_counter() - start
+    samples = inn.sample(x_obs, NUM_SAMPLES, seed=seed)
+    entry = {
+        "train_s": round(train_s, 1),
+        "steps": inn.history.steps,
+        "finite": bool(np.isfinite(samples).all()),
+    }
+    return inn, samples, entry
 
 
 def run_kinematics(args, record: dict) -> None:
@@ -198,22 +208,10 @@ def run_kinematics(args, record: dict) -> None:
     theta, x = simulator.sample_joint(args.arm_simulations, seed=args.seed)
     for latent_name, latent in ARM_LATENTS.items():
         config = INNConfig(num_blocks=args.arm_blocks, hidden_features=64, latent=latent)
-        training = TrainingConfig(
-            num_epochs=args.arm_epochs,
-            batch_size=500,
-            learning_rate=3e-3,
-            final_learning_rate=3e-5,
-            validation_fraction=0.02,
-            progress=False,
+        inn, samples, entry = train_and_sample(
+            config, args.arm_epochs, theta, x, ARM_OBSERVATIONS, args.seed
         )
-        start = time.perf_counter()
-        inn = BidirectionalINN(config, seed=args.seed).fit(theta, x, training=training)
-        train_s = time.perf_counter() - start
-        samples = inn.sample(ARM_OBSERVATIONS, NUM_SAMPLES, seed=args.seed)
-        entry = {
-            "train_s": round(train_s, 1),
-            "steps": inn.history.steps,
-            "finite": bool(np.isfinite(samples).all()),
+        entry |= {
             "mmd": mmd_per_observation(samples, reference),
             "resimulation_error": [
                 float(((end_point(s) - y) ** 2).sum(axis=1).mean())
