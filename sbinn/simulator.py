@@ -352,8 +352,14 @@ class FailureTracker:
         self.example_theta: np.ndarray | None = None
         self.example_error: BaseException | None = None
 
-    def filter(self, theta: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Drop the failed rows of a chunk, remembering one example."""
+    def filter(
+        self, theta: np.ndarray, x: np.ndarray, error: BaseException | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Drop the failed rows of a chunk, remembering one example.
+
+        ``error`` is an exception behind the failures, when the chunk ran elsewhere; by
+        default the simulator's ``last_exception``.
+        """
         ok = self.simulator.valid_mask(x)
         self.num_total += ok.size
         failed = ok.size - int(ok.sum())
@@ -361,7 +367,7 @@ class FailureTracker:
             self.num_failed += failed
             if self.example_theta is None:
                 self.example_theta = theta[~ok][0]
-                self.example_error = self.simulator.last_exception
+                self.example_error = error or self.simulator.last_exception
             if self.num_total >= _EARLY_ABORT_MIN_SIMULATIONS:
                 self._raise_if_too_many()
         return theta[ok], x[ok]
