@@ -275,6 +275,7 @@ def run_simulations(
     retries: int = 2,
     progress: bool | None = None,
     with_noise: bool = False,
+    first_chunk: int = 0,
 ) -> tuple[np.ndarray, ...]:
     """Simulate ``num_simulations`` prior draws in chunks; failed simulations are dropped.
 
@@ -294,6 +295,7 @@ def run_simulations(
         backend=backend,
         max_workers=max_workers,
         retries=retries,
+        first_chunk=first_chunk,
     )
     parts = list(stream)
     if not parts:
@@ -338,6 +340,7 @@ class SimulationStream:
         backend: BackendLike = "auto",
         max_workers: int | None = None,
         retries: int = 2,
+        first_chunk: int = 0,
     ) -> None:
         if not isinstance(simulator, Simulator):
             raise TypeError(f"simulator must be an sbinn Simulator, got {type(simulator).__name__}")
@@ -363,6 +366,11 @@ class SimulationStream:
         self.backend = backend
         self.max_workers = max_workers
         self.retries = retries
+        if isinstance(first_chunk, bool) or not isinstance(first_chunk, numbers.Integral):
+            raise TypeError(f"first_chunk must be a non-negative int, got {first_chunk!r}")
+        if first_chunk < 0:
+            raise ValueError(f"first_chunk must be a non-negative int, got {first_chunk}")
+        self.first_chunk = int(first_chunk)
         self._reset()
 
     def _reset(self) -> None:
@@ -387,7 +395,7 @@ class SimulationStream:
         )
         results = map_chunks(
             self.simulator,
-            plan_chunks(self.num_simulations, self.chunk_size),
+            plan_chunks(self.num_simulations, self.chunk_size, first_index=self.first_chunk),
             seed=self.seed,
             backend=self.backend,
             max_workers=self.max_workers,

@@ -214,3 +214,10 @@ def test_dask_scheduler_and_workers_started_from_the_command_line(tmp_path):
         assert address.startswith("tcp://127.0.0.1:")
         got = run_simulations(sim, 800, chunk_size=100, seed=11, backend=address)
     assert_same_runs(expected, got)
+
+
+def test_first_chunk_continues_a_run_for_online_epochs():
+    sim = noisy_simulator()
+    whole = run_simulations(sim, 300, chunk_size=100, seed=6, backend="inprocess")
+    tail = run_simulations(sim, 200, chunk_size=100, seed=6, first_chunk=1)
+    assert_same_runs([part[100:] for part in whole], tail)

@@ -36,6 +36,7 @@ import numpy as np
 
 from sbinn._validation import as_2d_float_array, check_positive_int, check_probability
 from sbinn.parallel import SimulationStream
+from sbinn.parallel_backends import BackendLike
 from sbinn.simulator import Simulator
 
 __all__ = ["ABCRunInfo", "RejectionABC", "SimulationBudgetError"]
@@ -82,6 +83,9 @@ class RejectionABC:
         chunk_size: Simulations per chunk.
         seed: Default seed for :meth:`sample`.
         progress: Progress bar; ``None`` shows it only on a terminal.
+        backend: Where simulation chunks run (:func:`sbinn.parallel.map_chunks`); the
+            accepted samples do not depend on it.
+        max_workers: Local worker processes; default one per core.
     """
 
     def __init__(
@@ -96,6 +100,8 @@ class RejectionABC:
         chunk_size: int = 100_000,
         seed: int | None = None,
         progress: bool | None = None,
+        backend: BackendLike = "auto",
+        max_workers: int | None = None,
     ) -> None:
         if mode not in ("quantile", "threshold"):
             raise ValueError(f"mode must be 'quantile' or 'threshold', got {mode!r}")
@@ -120,6 +126,8 @@ class RejectionABC:
         self.chunk_size = check_positive_int(chunk_size, "chunk_size")
         self.seed = seed
         self.progress = progress
+        self.backend = backend
+        self.max_workers = max_workers
         self.last_run: ABCRunInfo | None = None
 
     def fit(self, *, simulator: Simulator) -> RejectionABC:
@@ -186,7 +194,13 @@ class RejectionABC:
             budget = self.max_simulations
         if reference is None:
             stream = SimulationStream(
-                simulator, budget, chunk_size=self.chunk_size, seed=seed, progress=self.progress
+                simulator,
+                budget,
+                chunk_size=self.chunk_size,
+                seed=seed,
+                progress=self.progress,
+                backend=self.backend,
+                max_workers=self.max_workers,
             )
         else:
             stream = _ReferenceTable(simulator, reference, budget, self.mode, self.chunk_size)

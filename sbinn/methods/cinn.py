@@ -47,7 +47,8 @@ from sbinn.methods.cinn_conditioning import (
 from sbinn.methods.cinn_config import CINNConfig
 from sbinn.methods.cinn_loss import ConditionalFlow, ConditionalMaximumLikelihood
 from sbinn.nn import InvertibleNetwork
-from sbinn.parallel import chunk_generator
+from sbinn.parallel import run_simulations
+from sbinn.parallel_backends import BackendLike
 from sbinn.simulator import Simulator
 from sbinn.support import BoundedSupport
 from sbinn.train import TrainingConfig, train
@@ -59,6 +60,9 @@ __all__ = ["CINN", "CINNConfig", "TrainingConfig"]
 # slow); on 2 cores of a Xeon with a larger cache 16k was slightly faster.
 _SAMPLING_CHUNK = {"cpu": 8192, "cuda": 262_144}
 _CONDITION_CHUNK = 256
+# Simulations per chunk when the CINN simulates for itself; epoch e of online training draws
+# the chunks after epoch e - 1's, so the epochs are independent and reproducible.
+_SIMULATION_CHUNK = 10_000
 
 
 def _check_fit_arguments(theta, x, simulator, num_simulations, online, per_epoch) -> int | None:
@@ -121,6 +125,7 @@ class CINN(TrainedEstimator):
         online: bool = False,
         simulations_per_epoch: int | None = None,
         training: TrainingConfig | None = None,
+        backend: BackendLike = "auto",
     ) -> CINN:
         """Train on pairs ``(theta, x)``, or on simulations from ``simulator``.
 
@@ -134,6 +139,8 @@ class CINN(TrainedEstimator):
                 ``training.num_epochs``); the scalings are fitted on the first epoch's pairs.
             simulations_per_epoch: Pairs per epoch of online training.
             training: Settings of :func:`sbinn.train.train`; its seed is this CINN's.
+            backend: Where the simulations run (:func:`sbinn.parallel.run_simulations`);
+                they do not depend on it.
 
         Returns:
             ``self``, trained; :attr:`history` holds the record, with the NLL in nats.
@@ -146,14 +153,25 @@ class CINN(TrainedEstimator):
         if simulator is None:
             return self._fit(theta, x, training)
         if not online:
-            return self._fit(*self._simulate(simulator, num_simulations, 0), training)
+            return self._fit(*self._simulate(simulator, num_simulations, 0, backend), training)
         training = replace(training, num_epochs=num_simulations // per_epoch)
-        theta, x = self._simulate(simulator, per_epoch, 0)
-        return self._fit(theta, x, training, lambda e: self._simulate(simulator, per_epoch, e))
+        theta, x = self._simulate(simulator, per_epoch, 0, backend)
+        return self._fit(
+            theta, x, training, lambda e: self._simulate(simulator, per_epoch, e, backend)
+        )
 
-    def _simulate(self, simulator: Simulator, num: int, epoch: int):
+    def _simulate(self, simulator: Simulator, num: int, epoch: int, backend: BackendLike):
         start = time.perf_counter()
-        theta, x = simulator.sample_joint(num, seed=chunk_generator(self.seed, epoch))
+        chunks_per_epoch = -(-num // _SIMULATION_CHUNK)
+        theta, x = run_simulations(
+            simulator,
+            num,
+            seed=self.seed,
+            chunk_size=_SIMULATION_CHUNK,
+            first_chunk=epoch * chunks_per_epoch,
+            backend=backend,
+            progress=False if epoch else None,
+        )
         self.time_s["simulation"] += time.perf_counter() - start
         return theta, x
 

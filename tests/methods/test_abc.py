@@ -239,3 +239,17 @@ def test_malformed_reference_tables_are_refused(reference, match):
     abc = RejectionABC(conjugate_simulator(), mode="quantile", quantile=1.0, progress=False)
     with pytest.raises((TypeError, ValueError), match=match):
         abc.sample([[0.0]], 5, reference=reference)
+
+
+@pytest.mark.parametrize("mode", ["quantile", "threshold"])
+def test_samples_do_not_depend_on_where_the_simulations_ran(mode):
+    sim = KinematicsSimulator()
+    _, x_obs = sim.sample_joint(3, seed=4)
+    settings = {"quantile": 0.01} if mode == "quantile" else {"epsilon": 0.3}
+    samples = [
+        RejectionABC(
+            sim, mode=mode, chunk_size=2000, progress=False, backend=backend, **settings
+        ).sample(x_obs, 20, seed=1)
+        for backend in ("inprocess", "processes")
+    ]
+    np.testing.assert_array_equal(samples[0], samples[1])
