@@ -18,24 +18,30 @@ the importance weight
 
 so the population targets :math:`p(\theta \mid \rho(x, x^*) \le \epsilon_t)`. Proposals with
 :math:`p(\theta) = 0` are rejected without a simulation, and so are failed (NaN) simulations.
-The tolerance adapts as in Del Moral, Doucet & Jasra (2012, *Stat. Comput.* 22:1009) and
-Lenormand, Jabot & Deffuant (2013, *Comput. Stat.* 28:2777): :math:`\epsilon_t` is the
-``quantile`` (default 0.5) of the previous population's distances.
+Adaptive tolerances follow Del Moral, Doucet & Jasra (2012, *Stat. Comput.* 22:1009), who
+derive :math:`\epsilon_t` from the previous population, and Lenormand, Jabot & Deffuant (2013,
+*Comput. Stat.* 28:2777), who take, as here, the ``quantile`` (default 0.5) of the previous
+population's distances.
 
 A generation proposes whole batches of particles, each simulated in one simulator call. It is
-abandoned once its acceptance rate (accepted / proposed) can no longer reach
-``min_acceptance_rate``, or when the observation's ``max_simulations`` are spent; the last
-complete population is then resampled to ``num_samples``. The distance is the one of
+abandoned once its acceptance rate (accepted / proposed) is below ``min_acceptance_rate``
+beyond doubt (about 3 Poisson sigmas, or after ``num_particles / min_acceptance_rate``
+proposals), or when the observation's ``max_simulations`` are spent; a generation that
+completes below the rate is the last one. The last complete population is resampled
+(systematic resampling) to ``num_samples``. The distance is the one of
 :class:`~sbinn.methods.abc.RejectionABC`: Euclidean on observations standardised by the
-standard deviation of generation 0's simulations.
+standard deviation of the first batch of prior simulations.
 
-**When SMC helps.** The simulations of SMC are spent on one observation and cannot be reused
-for another, but they concentrate where that observation's posterior lies: for a small
-tolerance they are many times fewer than rejection needs (see
-``tests/methods/test_abc_smc.py``). Use it for a few observations and an expensive simulator.
-Rejection ABC in quantile mode serves any number of observations from one table of prior
-simulations, which may also be shared with the learned methods; for many observations and a
-cheap simulator it is the better baseline.
+**When SMC helps.** SMC spends its simulations on one observation, where that observation's
+posterior lies. When the posterior is much narrower than the prior this pays: on a 3-D
+linear-Gaussian problem (noise 0.1, prior std 1, posterior std 0.22 to 0.37) SMC reached
+the tolerance 0.117 with 358 thousand simulations, rejection with 1.79 million. When the data
+barely inform the parameters it does not: in 2-D with noise 0.5 (posterior std 0.74 and 0.98)
+SMC needed 132 thousand simulations where rejection needed 63 thousand at the same tolerance.
+Use SMC for a few observations and an expensive simulator. Rejection ABC in quantile mode
+serves any number of observations from one table of prior simulations, which other methods
+may share; for many observations (amortised reuse) and a cheap simulator it is the better
+baseline.
 
 Example:
     >>> from simulators.linear_gaussian import LinearGaussianSimulator
@@ -52,6 +58,7 @@ import numbers
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy import linalg, special
@@ -236,7 +243,9 @@ class SMCABC:
 class _Run:
     """The generations of one observation, with their simulation counts."""
 
-    def __init__(self, smc: SMCABC, x_obs: np.ndarray, rng, tracker: FailureTracker) -> None:
+    def __init__(
+        self, smc: SMCABC, x_obs: np.ndarray, rng: np.random.Generator, tracker: FailureTracker
+    ) -> None:
         self.smc, self.x_obs, self.rng, self.tracker = smc, x_obs[None], rng, tracker
         self.simulator = smc.simulator
         self.scale: np.ndarray | None = None
@@ -252,22 +261,15 @@ class _Run:
         population = self._generation(lambda m: prior.sample(m, self.rng), np.inf)
         if population is None:
             raise SimulationBudgetError(
-                f"only {self.num_simulations - self.num_failed} of max_simulations="
-                f"{self.smc.max_simulations} prior simulations succeeded, fewer than "
-                f"num_particles={n}: raise max_simulations"
+                f"generation 0 stopped ({self.stop_reason}) after {self.num_simulations} prior "
+                f"simulations, of which {self.num_simulations - self.num_failed} succeeded, "
+                f"fewer than num_particles={n}: raise max_simulations or fix the failures"
             )
         population = _Population(population[0], np.full(n, 1 / n), population[1], population[2])
         while True:
             epsilon = float(np.quantile(population.distances, self.smc.quantile))
             cholesky = _kernel_cholesky(population)
-            ancestors = population
-
-            def propose(m: int, ancestors=ancestors, cholesky=cholesky) -> np.ndarray:
-                index = self.rng.choice(n, size=m, p=ancestors.weights)
-                noise = self.rng.standard_normal((m, cholesky.shape[0]))
-                return ancestors.theta[index] + noise @ cholesky.T
-
-            accepted = self._generation(propose, epsilon)
+            accepted = self._generation(partial(self._perturb, population, cholesky), epsilon)
             if accepted is None:
                 return population
             theta, distances, rate = accepted
@@ -276,6 +278,12 @@ class _Run:
             if rate < self.smc.min_acceptance_rate:
                 self.stop_reason = "acceptance_rate"
                 return population
+
+    def _perturb(self, population: _Population, cholesky: np.ndarray, m: int) -> np.ndarray:
+        """``m`` draws from the mixture ``sum_j w_j K(theta | theta_j)``."""
+        index = self.rng.choice(population.theta.shape[0], size=m, p=population.weights)
+        noise = self.rng.standard_normal((m, cholesky.shape[0]))
+        return population.theta[index] + noise @ cholesky.T
 
     def _generation(self, propose: Callable[[int], np.ndarray], epsilon: float):
         """``(theta, distances, acceptance_rate)`` of N accepted particles, or None if abandoned.
