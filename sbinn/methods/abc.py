@@ -250,14 +250,7 @@ class RejectionABC:
 
     def _squared_distances(self, x: np.ndarray, x_obs: np.ndarray, scale: np.ndarray) -> np.ndarray:
         if self.distance is None:
-            a = x_obs / scale
-            b = x / scale
-            # |a-b|^2 = |a|^2 + |b|^2 - 2ab as ONE matrix product of augmented vectors, so the
-            # (n_obs, n_sim) matrix is written once; this is the hot loop of ABC.
-            ones_a, ones_b = np.ones((len(a), 1)), np.ones((len(b), 1))
-            a_aug = np.concatenate([a, (a * a).sum(1, keepdims=True), ones_a], axis=1)
-            b_aug = np.concatenate([-2.0 * b, ones_b, (b * b).sum(1, keepdims=True)], axis=1)
-            return a_aug @ b_aug.T
+            return _standardised_squared_distances(x, x_obs, scale)
         d = np.asarray(self.distance(x, x_obs), dtype=float)
         if d.shape != (x_obs.shape[0], x.shape[0]):
             raise ValueError(
@@ -322,6 +315,23 @@ class _ReferenceTable:
 
     def finish(self) -> None:
         """Nothing to report: the table's failures were dropped when it was simulated."""
+
+
+def _standardised_squared_distances(
+    x: np.ndarray, x_obs: np.ndarray, scale: np.ndarray
+) -> np.ndarray:
+    """Squared Euclidean distances ``(n_obs, n_sim)`` between ``x_obs / scale`` and ``x / scale``.
+
+    Round-off can push a true zero slightly below 0.
+    """
+    a = x_obs / scale
+    b = x / scale
+    # |a-b|^2 = |a|^2 + |b|^2 - 2ab as ONE matrix product of augmented vectors, so the
+    # (n_obs, n_sim) matrix is written once; this is the hot loop of ABC.
+    ones_a, ones_b = np.ones((len(a), 1)), np.ones((len(b), 1))
+    a_aug = np.concatenate([a, (a * a).sum(1, keepdims=True), ones_a], axis=1)
+    b_aug = np.concatenate([-2.0 * b, ones_b, (b * b).sum(1, keepdims=True)], axis=1)
+    return a_aug @ b_aug.T
 
 
 def _standard_deviation(x: np.ndarray) -> np.ndarray:
