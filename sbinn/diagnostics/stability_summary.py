@@ -90,8 +90,8 @@ def _cinn_points(cinn, theta, x, x_obs, noise, samples: int, rng: np.random.Gene
         reference = np.concatenate(
             [reference, rng.standard_normal((len(reference), cinn.dims["pad"]))], axis=1
         )
-    condition = to_numpy(cinn._conditions(x)).astype(np.float64)
-    sample_condition = np.repeat(to_numpy(cinn._conditions(x_obs)), samples, axis=0)
+    condition = to_numpy(cinn.conditions(x)).astype(np.float64)
+    sample_condition = np.repeat(to_numpy(cinn.conditions(x_obs)), samples, axis=0)
     latent = rng.standard_normal((len(sample_condition), flow.dim))
     return flow, reference, condition, latent, sample_condition.astype(np.float64)
 

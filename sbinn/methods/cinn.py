@@ -272,8 +272,12 @@ class CINN(TrainedEstimator):
             raise RuntimeError("this CINN is not trained yet: call fit() or load()")
         return self.model
 
-    def _conditions(self, x: object) -> torch.Tensor:
-        """Summaries ``(n_obs, condition)`` of observations, one network pass per chunk."""
+    def conditions(self, x: object) -> torch.Tensor:
+        """The conditioning network's summaries ``(n_obs, condition)`` of observations ``x``.
+
+        These are what the coupling blocks see; stability checks use them to run the
+        invertible part alone. One network pass per chunk of observations.
+        """
         model = self._require_fitted()
         values, mask = self.layout.prepare(x, "x")
         parts = []
@@ -291,7 +295,7 @@ class CINN(TrainedEstimator):
         model = self._require_fitted()
         num_samples = check_positive_int(num_samples, "num_samples")
         start = time.perf_counter()
-        c = self._conditions(x)
+        c = self.conditions(x)
         generator = torch.Generator(device=self.device).manual_seed(
             self.seed + 1 if seed is None else seed
         )
@@ -321,7 +325,7 @@ class CINN(TrainedEstimator):
         """
         model = self._require_fitted()
         theta = as_2d_float_array(theta, self.dims["theta"], "theta")
-        c = self._conditions(x)
+        c = self.conditions(x)
         if len(c) == 1:
             c = c.expand(len(theta), -1)
         elif len(c) != len(theta):
