@@ -39,6 +39,7 @@ from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
 from sbinn.io import save_estimator
 from sbinn.methods._estimator import TrainedEstimator, check_data_source
+from sbinn.methods._stability_check import check_after_training
 from sbinn.methods.cinn_conditioning import (
     ObservationLayout,
     build_conditioner,
@@ -114,6 +115,7 @@ class CINN(TrainedEstimator):
         self.support: BoundedSupport | None = None
         self.layout: ObservationLayout | None = None
         self.conditioning: str | None = None
+        self.stability: dict | None = None
 
     def fit(
         self,
@@ -126,6 +128,7 @@ class CINN(TrainedEstimator):
         simulations_per_epoch: int | None = None,
         training: TrainingConfig | None = None,
         backend: BackendLike = "auto",
+        check_stability: bool = True,
     ) -> CINN:
         """Train on pairs ``(theta, x)``, or on simulations from ``simulator``.
 
@@ -141,6 +144,10 @@ class CINN(TrainedEstimator):
             training: Settings of :func:`sbinn.train.train`; its seed is this CINN's.
             backend: Where the simulations run (:func:`sbinn.parallel.run_simulations`);
                 they do not depend on it.
+            check_stability: Run the invertibility checks on the training pairs at the
+                end (well under a second); the result is :attr:`stability`, and a
+                :class:`~sbinn.methods._stability_check.StabilityWarning` is raised as a
+                warning if they fail.
 
         Returns:
             ``self``, trained; :attr:`history` holds the record, with the NLL in nats.
@@ -150,6 +157,7 @@ class CINN(TrainedEstimator):
         )
         training = replace(training or TrainingConfig(), seed=self.seed)
         self.time_s["simulation"], self.num_simulations = 0.0, 0
+        self._check_stability = bool(check_stability)
         if simulator is None:
             return self._fit(theta, x, training)
         if not online:
@@ -201,6 +209,11 @@ class CINN(TrainedEstimator):
         self.history = train(self.model, self._objective(), data, training)
         simulated = self.time_s["simulation"] - simulated_before
         self.time_s["training"] = time.perf_counter() - start - simulated
+        self.stability = (
+            check_after_training(self, theta, x, seed=self.seed)
+            if getattr(self, "_check_stability", True)
+            else {"checked": False, "reason": "check_stability=False"}
+        )
         return self
 
     def _tensors(self, theta: np.ndarray, x: np.ndarray) -> tuple[torch.Tensor, ...]:

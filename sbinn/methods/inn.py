@@ -34,6 +34,7 @@ from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
 from sbinn.io import save_estimator
 from sbinn.methods._estimator import TrainedEstimator, check_data_source
+from sbinn.methods._stability_check import check_after_training
 from sbinn.methods.inn_config import INNConfig
 from sbinn.methods.inn_latents import LatentDistribution
 from sbinn.methods.inn_loss import BidirectionalLoss, LossWeights
@@ -79,6 +80,7 @@ class BidirectionalINN(TrainedEstimator):
     ) -> None:
         super().__init__(config, device=device, dtype=dtype, seed=seed, **overrides)
         self.network: InvertibleNetwork | None = None
+        self.stability: dict | None = None
         self.latent: LatentDistribution | None = None
         self.x_scaler: Standardizer | None = None
         self.support: BoundedSupport | None = None
@@ -164,6 +166,7 @@ class BidirectionalINN(TrainedEstimator):
         num_simulations: int | None = None,
         training: TrainingConfig | None = None,
         noise: np.ndarray | None = None,
+        check_stability: bool = True,
     ) -> BidirectionalINN:
         """Train on given pairs ``(theta, x)`` or on fresh simulations from ``simulator``.
 
@@ -171,6 +174,10 @@ class BidirectionalINN(TrainedEstimator):
             noise: With ``latent_noise``, the noise draws ``(n, k)`` behind ``x`` (see
                 :meth:`~sbinn.simulator.Simulator.simulate_with_noise`); drawn by the
                 simulator itself when ``simulator`` is given.
+            check_stability: Run the invertibility checks on the training pairs at the
+                end (well under a second); the result is :attr:`stability`, and a
+                :class:`~sbinn.methods._stability_check.StabilityWarning` is raised as a
+                warning if they fail.
 
         Returns:
             ``self``, trained; :attr:`history` holds the training record.
@@ -198,6 +205,7 @@ class BidirectionalINN(TrainedEstimator):
             self.time_s["simulation"] = time.perf_counter() - start
         theta = as_2d_float_array(theta, None, "theta")
         x = as_2d_float_array(np.reshape(x, (len(x), -1)), None, "x")
+        theta_given, noise_given = theta, noise
         if len(theta) != len(x):
             raise ValueError(
                 f"theta and x need the same number of rows, got {len(theta)} and {len(x)}"
@@ -237,6 +245,11 @@ class BidirectionalINN(TrainedEstimator):
         self.time_s["training"] = time.perf_counter() - start
         if resimulate is not None:
             self.num_simulations += resimulate.count
+        self.stability = (
+            check_after_training(self, theta_given, x, noise_given, seed=self.seed)
+            if check_stability
+            else {"checked": False, "reason": "check_stability=False"}
+        )
         return self
 
     def _trained_module(self) -> torch.nn.Module:
