@@ -167,10 +167,13 @@ class SimulationStore:
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             if not exist_ok:
                 raise FileExistsError(f"{path} exists and is not empty; open it with open()")
-            store = cls.open(path, simulator)
-            wanted = {"seed": store.seed if seed is None else _check_seed(seed)}
-            wanted |= {"chunk_size": chunk_size, "with_noise": bool(with_noise)}
-            store._raise_on_differences({**store._record, **wanted}, "the arguments")
+            store = cls(path, _open_group(path, "r+"), None)
+            seed = store.seed if seed is None else _check_seed(seed)
+            given = store_metadata(
+                simulator, seed=seed, chunk_size=chunk_size, with_noise=with_noise
+            )
+            store._raise_on_differences(given, f"simulator {simulator.name!r} and the arguments")
+            store.simulator = simulator
             return store
         record = store_metadata(
             simulator, seed=_check_seed(seed), chunk_size=chunk_size, with_noise=with_noise
@@ -461,10 +464,15 @@ class SimulationStore:
         checker = self.simulator if self.simulator is not None else _RecordedSimulator(self._record)
         tracker = FailureTracker(checker)
         for index in indices:
-            result = self.read_chunk(index)
-            extra = () if result.noise is None else (result.noise[checker.valid_mask(result.x)],)
-            yield (*tracker.filter(result.theta, result.x), *extra)
+            yield self._read_valid(index, tracker)
         tracker.finish()
+
+    def _read_valid(self, index: int, tracker: FailureTracker) -> tuple[np.ndarray, ...]:
+        result = self.read_chunk(index)
+        noise = (
+            () if result.noise is None else (result.noise[tracker.simulator.valid_mask(result.x)],)
+        )
+        return (*tracker.filter(result.theta, result.x), *noise)
 
     def load(self) -> tuple[np.ndarray, ...]:
         """Everything in memory: ``(theta, x)`` (with ``noise`` if stored), failures dropped.
