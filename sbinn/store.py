@@ -13,7 +13,7 @@ The store holds exactly ``num_simulations`` rows, failed simulations included (a
 ``x``). Readers drop the failed rows and report them once, as
 :class:`~sbinn.simulator.FailureTracker` does for simulations in memory. The root group
 records the simulator's settings (name, version, prior, ...), the seed and the chunk size
-(:mod:`sbinn.store_metadata`); a store is only ever filled by a simulator that matches them.
+(:mod:`sbinn.store_format`); a store is only ever filled by a simulator that matches them.
 
 Example:
     >>> import tempfile
@@ -48,60 +48,26 @@ from sbinn._validation import check_positive_int
 from sbinn.parallel import Chunk, ChunkResult, map_chunks, plan_chunks
 from sbinn.parallel_backends import BackendLike
 from sbinn.simulator import FailureTracker, Simulator
-from sbinn.store_metadata import (
+from sbinn.store_format import (
     METADATA_KEY,
+    NOT_WRITTEN,
+    RecordedSimulator,
     StoreFormatError,
     StoreMismatchError,
+    check_layout,
     check_metadata,
+    check_seed,
     configuration_differences,
+    create_layout,
+    open_group,
     store_metadata,
 )
 
 __all__ = ["SimulationStore", "StoreFormatError", "StoreIncompleteError", "StoreMismatchError"]
 
-_NOT_WRITTEN = -1
-
 
 class StoreIncompleteError(RuntimeError):
     """Reading a store whose chunks are not all written yet."""
-
-
-class _RecordedSimulator:
-    """What a :class:`~sbinn.simulator.FailureTracker` needs, from a store's record alone."""
-
-    def __init__(self, record: dict) -> None:
-        self.name = record["simulator"]["name"]
-        self.max_failure_fraction = record["max_failure_fraction"]
-        self.last_exception = None
-
-    @staticmethod
-    def valid_mask(x: np.ndarray) -> np.ndarray:
-        """Failed simulations are stored as all-NaN rows."""
-        return ~np.all(np.isnan(x), axis=tuple(range(1, x.ndim)))
-
-
-def _check_seed(seed: object) -> int:
-    if seed is None:
-        return int(np.random.SeedSequence().entropy % 2**63)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
-    return int(seed)
-
-
-def _open_group(path: Path, mode: str) -> zarr.Group:
-    if not path.is_dir():
-        raise FileNotFoundError(f"no simulation store at {path} (not a directory)")
-    if not (path / "zarr.json").is_file():
-        raise StoreFormatError(f"{path} is not an sbinn simulation store (no zarr.json)")
-    try:
-        node = zarr.open(store=str(path), mode=mode)
-    except Exception as error:
-        raise StoreFormatError(
-            f"{path} is not a readable zarr v3 hierarchy: {type(error).__name__}: {error}"
-        ) from error
-    if not isinstance(node, zarr.Group):
-        raise StoreFormatError(f"{path} is a zarr array, not an sbinn simulation store")
-    return node
 
 
 class SimulationStore:
@@ -123,7 +89,7 @@ class SimulationStore:
         self._group = group
         self._record = check_metadata(dict(group.attrs), str(path))
         self.simulator = simulator
-        self._arrays = self._check_arrays()
+        self._arrays = check_layout(group, self._record, str(path))
         self._status_cache: np.ndarray | None = None
         if simulator is not None:
             self._check_simulator(simulator)
@@ -167,8 +133,8 @@ class SimulationStore:
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             if not exist_ok:
                 raise FileExistsError(f"{path} exists and is not empty; open it with open()")
-            store = cls(path, _open_group(path, "r+"), None)
-            seed = store.seed if seed is None else _check_seed(seed)
+            store = cls(path, open_group(path), None)
+            seed = store.seed if seed is None else check_seed(seed)
             given = store_metadata(
                 simulator, seed=seed, chunk_size=chunk_size, with_noise=with_noise
             )
@@ -176,33 +142,9 @@ class SimulationStore:
             store.simulator = simulator
             return store
         record = store_metadata(
-            simulator, seed=_check_seed(seed), chunk_size=chunk_size, with_noise=with_noise
+            simulator, seed=check_seed(seed), chunk_size=chunk_size, with_noise=with_noise
         )
-        zarr_store = zarr.storage.LocalStore(str(path))
-        columns = {"theta": (simulator.dim_parameters,), "x": simulator.observation_shape}
-        if with_noise:
-            columns["noise"] = (simulator.noise_dimension,)
-        for name, shape in columns.items():
-            zarr.create_array(
-                zarr_store,
-                name=name,
-                shape=(0, *shape),
-                chunks=(chunk_size, *shape),
-                dtype="float64",
-                fill_value=np.nan,
-            )
-        zarr.create_array(
-            zarr_store,
-            name="num_failed",
-            shape=(0,),
-            chunks=(1,),
-            dtype="int64",
-            fill_value=_NOT_WRITTEN,
-        )
-        # The record comes last: a directory without it is not (yet) a store.
-        group = zarr.open_group(zarr_store, mode="r+")
-        group.attrs[METADATA_KEY] = record
-        return cls(path, group, simulator)
+        return cls(path, create_layout(path, record), simulator)
 
     @classmethod
     def open(cls, path: str | Path, simulator: Simulator | None = None) -> SimulationStore:
@@ -216,34 +158,7 @@ class SimulationStore:
         if simulator is not None and not isinstance(simulator, Simulator):
             raise TypeError(f"simulator must be an sbinn Simulator, got {type(simulator).__name__}")
         path = Path(path)
-        return cls(path, _open_group(path, "r+"), simulator)
-
-    def _check_arrays(self) -> dict[str, zarr.Array]:
-        settings = self._record["simulator"]
-        columns = {
-            "theta": (len(settings["parameter_names"]),),
-            "x": tuple(settings["observation_shape"]),
-        }
-        if self.with_noise:
-            columns["noise"] = (self._record["noise_dimension"],)
-        arrays = {}
-        for name, shape in {**columns, "num_failed": ()}.items():
-            array = self._group.get(name)
-            rows = self.num_chunks if name == "num_failed" else self.num_simulations
-            chunks = (1,) if name == "num_failed" else (self.chunk_size, *shape)
-            if (
-                not isinstance(array, zarr.Array)
-                or array.shape[1:] != shape
-                or array.chunks != chunks
-                or array.shape[0] > rows
-            ):
-                found = "missing" if array is None else f"shape {array.shape}"
-                raise StoreFormatError(
-                    f"{self.path}: the store is damaged; array {name!r} is {found}, expected "
-                    f"shape ({rows}, *{shape}) in chunks {chunks}"
-                )
-            arrays[name] = array
-        return arrays
+        return cls(path, open_group(path), simulator)
 
     def _check_simulator(self, simulator: Simulator) -> None:
         given = store_metadata(
@@ -302,7 +217,7 @@ class SimulationStore:
     def _status(self) -> np.ndarray:
         """Per chunk, its number of failed simulations, or -1 while it is not written."""
         if self._status_cache is None:
-            status = np.full(self.num_chunks, _NOT_WRITTEN, dtype=np.int64)
+            status = np.full(self.num_chunks, NOT_WRITTEN, dtype=np.int64)
             written = self._arrays["num_failed"][:]
             status[: written.size] = written
             self._status_cache = status
@@ -312,24 +227,24 @@ class SimulationStore:
     def missing_chunks(self) -> list[Chunk]:
         """Chunks not written yet."""
         status = self._status()
-        return [chunk for chunk in self.chunks if status[chunk.index] == _NOT_WRITTEN]
+        return [chunk for chunk in self.chunks if status[chunk.index] == NOT_WRITTEN]
 
     @property
     def num_completed(self) -> int:
         """Simulations in written chunks, failed ones included."""
         status = self._status()
-        return sum(chunk.size for chunk in self.chunks if status[chunk.index] != _NOT_WRITTEN)
+        return sum(chunk.size for chunk in self.chunks if status[chunk.index] != NOT_WRITTEN)
 
     @property
     def is_complete(self) -> bool:
         """Whether every chunk is written."""
-        return bool((self._status() != _NOT_WRITTEN).all())
+        return bool((self._status() != NOT_WRITTEN).all())
 
     @property
     def num_failed(self) -> int:
         """Failed simulations in the written chunks."""
         status = self._status()
-        return int(status[status != _NOT_WRITTEN].sum())
+        return int(status[status != NOT_WRITTEN].sum())
 
     def fill(
         self,
@@ -403,7 +318,7 @@ class SimulationStore:
             return
         self._match_array_lengths()
         if self.num_simulations % self.chunk_size:
-            self._arrays["num_failed"][self.num_chunks - 1] = _NOT_WRITTEN
+            self._arrays["num_failed"][self.num_chunks - 1] = NOT_WRITTEN
         self._record = {**self._record, "num_simulations": num_simulations}
         self._group.attrs[METADATA_KEY] = self._record
         self._status_cache = None
@@ -436,7 +351,7 @@ class SimulationStore:
             raise TypeError(f"index must be an int, got {type(index).__name__}")
         if not 0 <= index < self.num_chunks:
             raise IndexError(f"chunk {index} out of range for {self.num_chunks} chunk(s)")
-        if self._status()[index] == _NOT_WRITTEN:
+        if self._status()[index] == NOT_WRITTEN:
             raise StoreIncompleteError(f"{self.path}: chunk {index} is not written yet")
         chunk = self.chunks[index]
         rows = slice(chunk.start, chunk.start + chunk.size)
@@ -461,7 +376,7 @@ class SimulationStore:
         return self._iter_chunks(list(indices))
 
     def _iter_chunks(self, indices: list[int]) -> Iterator[tuple[np.ndarray, ...]]:
-        checker = self.simulator if self.simulator is not None else _RecordedSimulator(self._record)
+        checker = self.simulator if self.simulator is not None else RecordedSimulator(self._record)
         tracker = FailureTracker(checker)
         for index in indices:
             yield self._read_valid(index, tracker)

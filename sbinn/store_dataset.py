@@ -2,9 +2,10 @@
 
 :class:`StoreDataset` is a :class:`torch.utils.data.IterableDataset` of shuffled batches.
 Every epoch visits the chunks in a seeded random order and shuffles the rows within each
-chunk, so memory holds one chunk and at most one batch's worth of the previous one,
-whatever the size of the store. Use it with ``DataLoader(dataset, batch_size=None)``; with
-several loader workers each reads its own share of the chunks.
+chunk, so memory holds one chunk (and, while it is read, the raw chunk it is filtered from)
+and less than one batch of the previous chunk, whatever the size of the store. Use it with
+``DataLoader(dataset, batch_size=None)``; with several loader workers each reads its own
+share of the chunks.
 
 Example:
     >>> import tempfile
@@ -75,17 +76,24 @@ class StoreDataset(IterableDataset):
         worker = get_worker_info()
         if worker is not None:
             order = order[worker.id :: worker.num_workers]
-        held: tuple[np.ndarray, ...] | None = None
+        held: tuple[np.ndarray, ...] = ()
         for columns in self.store.iter_chunks(order.tolist()):
             rows = rng.permutation(columns[0].shape[0])
-            columns = tuple(column[rows] for column in columns)
-            if held is not None:
-                columns = tuple(np.concatenate(pair) for pair in zip(held, columns, strict=True))
-            full = columns[0].shape[0] // self.batch_size * self.batch_size
+            if held:
+                need = self.batch_size - held[0].shape[0]
+                held = tuple(
+                    np.concatenate([h, c[rows[:need]]]) for h, c in zip(held, columns, strict=True)
+                )
+                rows = rows[need:]
+                if held[0].shape[0] < self.batch_size:
+                    continue
+                yield self._tensors(held)
+            full = rows.size // self.batch_size * self.batch_size
             for start in range(0, full, self.batch_size):
-                yield self._tensors(column[start : start + self.batch_size] for column in columns)
-            held = tuple(column[full:] for column in columns)
-        if held is not None and held[0].shape[0]:
+                yield self._tensors(c[rows[start : start + self.batch_size]] for c in columns)
+            held = tuple(c[rows[full:]] for c in columns) if full < rows.size else ()
+            del columns, rows  # else they stay alive while the next chunk is read
+        if held:
             yield self._tensors(held)
 
     def _tensors(self, columns) -> tuple[torch.Tensor, ...]:
