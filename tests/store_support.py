@@ -9,6 +9,7 @@ from sbinn.priors import JointPrior, Normal, Uniform
 from sbinn.simulator import Simulator
 
 PRIOR = JointPrior({"a": Uniform(0.0, 1.0), "b": Normal(0.0, 1.0)})
+KILL_RUN = {"num_simulations": 2000, "chunk_size": 50, "seed": 11}
 
 
 def noisy(theta, rng):
@@ -26,7 +27,7 @@ def simulator(function=noisy, prior=PRIOR, **kwargs):
 
 
 class SlowNoisy(Simulator):
-    """theta plus noise, taking ``delay`` seconds per call: slow enough to be killed mid-run."""
+    """theta plus noise, ``delay`` seconds per call (not a setting: it changes no output)."""
 
     name = "slow_noisy"
     version = "1"
