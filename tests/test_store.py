@@ -106,6 +106,17 @@ def test_missing_chunks_are_simulated_again_bitwise(tmp_path):
     assert_same(raw_columns(store), expected)
 
 
+def test_an_uncommitted_chunk_is_overwritten_without_being_read(tmp_path):
+    store = filled(tmp_path / "s", 250)
+    expected = raw_columns(store)
+    zarr.open_array(tmp_path / "s" / "num_failed", mode="r+")[1:] = -1
+    for index in (1, 2):
+        (tmp_path / "s" / "x" / "c" / str(index) / "0").write_bytes(b"torn")
+    store = SimulationStore.open(tmp_path / "s", simulator())
+    store.fill(backend="inprocess", progress=False)
+    assert_same(raw_columns(store), expected)
+
+
 def test_failed_simulations_are_kept_in_place_counted_and_dropped_on_reading(tmp_path):
     sim = simulator(failing_below_0_1)
     store = filled(tmp_path / "s", 300, sim)
