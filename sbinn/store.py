@@ -74,13 +74,12 @@ class SimulationStore:
     """Simulations of one simulator configuration in a zarr directory, written chunk by chunk.
 
     Make one with :meth:`create` and open it again with :meth:`open`; :meth:`fill` grows it
-    and simulates whatever is missing, also after an interruption. One writer at a time:
-    two processes filling the same store write the same bytes, but waste the work.
+    and simulates whatever is missing, also after an interruption. One writer at a time
+    (there is no lock); any number of readers once it is complete.
 
     Attributes:
         path: The store's directory.
         simulator: The simulator checked against the store's record, or ``None``.
-        metadata: The store's record (a copy of its root group attribute).
     """
 
     def __init__(self, path: Path, group: zarr.Group, simulator: Simulator | None) -> None:
@@ -110,7 +109,8 @@ class SimulationStore:
         Args:
             path: Directory to create (with its parents).
             simulator: The simulator; its settings, name, version and prior are recorded.
-            seed: Root seed of every chunk; ``None`` draws one and records it.
+            seed: Root seed of every chunk; ``None`` draws one and records it (or, with
+                ``exist_ok``, accepts the existing store's).
             chunk_size: Simulations per chunk, the unit of writing, resuming and reading.
             with_noise: Also store the simulator's noise draws (``simulate_with_noise``).
             exist_ok: Open an existing store at ``path`` instead of failing, after checking
@@ -371,7 +371,7 @@ class SimulationStore:
         Raises:
             StoreIncompleteError: if a chunk is not written yet (finish it with :meth:`fill`).
         """
-        self._raise_if_incomplete()
+        self.check_complete()
         indices = range(self.num_chunks) if order is None else order
         return self._iter_chunks(list(indices))
 
@@ -402,7 +402,8 @@ class SimulationStore:
             return tuple(np.empty((0, *column.shape[1:])) for column in columns)
         return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
-    def _raise_if_incomplete(self) -> None:
+    def check_complete(self) -> None:
+        """Raise :class:`StoreIncompleteError` unless every chunk is written."""
         missing = self.missing_chunks
         if missing:
             raise StoreIncompleteError(

@@ -59,7 +59,7 @@ class StoreDataset(IterableDataset):
     ) -> None:
         if not isinstance(store, SimulationStore):
             raise TypeError(f"store must be a SimulationStore, got {type(store).__name__}")
-        store._raise_if_incomplete()
+        store.check_complete()
         self.store = store
         self.batch_size = check_positive_int(batch_size, "batch_size")
         self.seed = seed

@@ -240,6 +240,7 @@ def rewrite_record(path, change):
         (lambda r: r.update(num_simulations=50), "array 'theta' is shape \\(100, 2\\)"),
         (lambda r: r["simulator"].update(observation_shape=[3]), "array 'x' is shape"),
     ],
+    ids=["no seed", "chunk size", "simulator", "format", "noise", "rows", "observation shape"],
 )
 def test_a_damaged_record_is_refused_and_left_alone(tmp_path, change, message):
     filled(tmp_path / "s", 100, chunk_size=50)
