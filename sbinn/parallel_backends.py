@@ -104,11 +104,46 @@ class InProcess:
 _WORKER_STATE: dict[str, Any] = {}
 
 
-def _start_worker(payload: bytes) -> None:
+def _exit_with_parent(parent_pid: int) -> None:
+    """End this worker once the process that started the pool is gone.
+
+    A pool's workers (and its forkserver) otherwise outlive a parent killed with SIGKILL,
+    which never gets to shut them down.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        parent = multiprocessing.parent_process()
+        while True:
+            if parent is not None and parent.sentinel is not None:
+                parent.join(timeout=1.0)
+                gone = not parent.is_alive()
+            else:
+                time.sleep(1.0)
+                gone = False
+            if gone or os.getppid() == 1 or not _pid_alive(parent_pid):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="sbinn-parent-watch", daemon=True).start()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _start_worker(payload: bytes, parent_pid: int) -> None:
     """Limit the worker to one thread and unpack the shared object (the simulator)."""
     import cloudpickle
     from threadpoolctl import threadpool_limits
 
+    _exit_with_parent(parent_pid)
     # The environment covers libraries first imported by the unpickling below.
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[variable] = "1"
@@ -152,7 +187,7 @@ class LocalProcesses:
             self.num_workers,
             mp_context=multiprocessing.get_context(method),
             initializer=_start_worker,
-            initargs=(cloudpickle.dumps(shared),),
+            initargs=(cloudpickle.dumps(shared), os.getpid()),
         )
         self._shared_id = id(shared)
         self._shared = shared

@@ -47,14 +47,24 @@ def session_alive(session_id):
     return True
 
 
+def session_ends(session_id, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while session_alive(session_id):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 @pytest.mark.parametrize("backend", ["inprocess", "processes"])
 def test_a_writer_killed_mid_run_and_rerun_ends_with_exactly_n_simulations(tmp_path, backend):
     path = tmp_path / "killed"
     writer = start_writer(path, backend)
     try:
         kill_after(writer, path, num_committed=10)
+        # Local workers, their forkserver and resource tracker watch the parent and follow it.
+        assert session_ends(writer.pid), "processes of the killed writer are still running"
     finally:
-        # Local worker processes outlive a SIGKILLed parent (idle: only the parent writes).
         if session_alive(writer.pid):
             os.killpg(writer.pid, signal.SIGKILL)
     interrupted = SimulationStore.open(path)
