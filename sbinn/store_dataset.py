@@ -24,7 +24,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -33,7 +33,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 from sbinn._validation import check_positive_int
 from sbinn.store import SimulationStore
 
-__all__ = ["StoreDataset"]
+__all__ = ["StoreDataset", "store_epochs"]
 
 
 class StoreDataset(IterableDataset):
@@ -98,3 +98,49 @@ class StoreDataset(IterableDataset):
 
     def _tensors(self, columns) -> tuple[torch.Tensor, ...]:
         return tuple(torch.as_tensor(np.ascontiguousarray(c), dtype=self.dtype) for c in columns)
+
+
+def store_epochs(
+    store: SimulationStore, simulations_per_epoch: int, *, seed: int = 0
+) -> Callable[[int], tuple[np.ndarray, ...]]:
+    """Epoch ``e``'s training pairs ``(theta, x)`` from a store, a few chunks at a time.
+
+    The chunks are visited in seeded random passes over the store, ``ceil(simulations_per_epoch
+    / chunk_size)`` per epoch, so every chunk is used once per pass and memory holds one
+    epoch. This is the ``data(epoch)`` form :func:`sbinn.train.train` takes for online
+    training (``CINN.fit(store=..., simulations_per_epoch=...)``).
+
+    Example:
+        >>> import tempfile
+        >>> from sbinn.function_simulator import FunctionSimulator
+        >>> from sbinn.priors import JointPrior, Normal
+        >>> from sbinn.store import SimulationStore
+        >>> sim = FunctionSimulator(lambda t: t, JointPrior({"a": Normal(0, 1)}), name="same")
+        >>> directory = tempfile.TemporaryDirectory()
+        >>> store = SimulationStore.create(directory.name + "/s.zarr", sim, seed=0, chunk_size=100)
+        >>> store.fill(500, backend="inprocess", progress=False)
+        >>> epochs = store_epochs(store, 200, seed=1)
+        >>> [epochs(e)[0].shape[0] for e in range(3)]
+        [200, 200, 200]
+        >>> directory.cleanup()
+    """
+    if not isinstance(store, SimulationStore):
+        raise TypeError(f"store must be a SimulationStore, got {type(store).__name__}")
+    store.check_complete()
+    if len(store) == 0:
+        raise ValueError(f"store {store.path} holds no simulations yet; fill() it first")
+    per_epoch = check_positive_int(simulations_per_epoch, "simulations_per_epoch")
+    num_chunks = store.num_chunks
+    chunks_per_epoch = min(num_chunks, -(-per_epoch // store.chunk_size))
+
+    def chunk_at(position: int) -> int:
+        order = np.random.default_rng([seed, position // num_chunks]).permutation(num_chunks)
+        return int(order[position % num_chunks])
+
+    def epoch(index: int) -> tuple[np.ndarray, ...]:
+        first = index * chunks_per_epoch
+        chosen = [chunk_at(p) for p in range(first, first + chunks_per_epoch)]
+        parts = list(store.iter_chunks(chosen))
+        return tuple(np.concatenate(columns) for columns in zip(*parts, strict=True))[:2]
+
+    return epoch

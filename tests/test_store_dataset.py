@@ -6,7 +6,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from sbinn.store import SimulationStore, StoreIncompleteError
-from sbinn.store_dataset import StoreDataset
+from sbinn.store_dataset import StoreDataset, store_epochs
 from tests.simulator_support import failure_warnings
 from tests.store_support import failing_below_0_1, simulator
 
@@ -81,3 +81,25 @@ def test_an_incomplete_store_or_bad_arguments_are_refused(tmp_path):
     store._grow(200)
     with pytest.raises(StoreIncompleteError, match="2 of 4 chunk"):
         StoreDataset(store, batch_size=10)
+
+
+def test_store_epochs_use_every_chunk_once_per_pass(tmp_path):
+    store = filled(tmp_path / "s", 1000, 100)
+    epochs = store_epochs(store, 250, seed=3)  # 3 chunks per epoch
+    seen = np.concatenate([epochs(e)[0] for e in range(3)])  # 9 of 10 chunks
+    theta, _ = store.load()
+    assert seen.shape == (900, 2) and np.unique(seen, axis=0).shape[0] == 900
+    assert np.isin(seen[:, 0], theta[:, 0]).all()
+    np.testing.assert_array_equal(epochs(1)[0], store_epochs(store, 250, seed=3)(1)[0])
+    assert not np.array_equal(epochs(0)[0], store_epochs(store, 250, seed=4)(0)[0])
+
+
+def test_store_epochs_refuse_an_empty_or_incomplete_store(tmp_path):
+    store = SimulationStore.create(tmp_path / "s", simulator(), seed=0, chunk_size=100)
+    with pytest.raises(ValueError, match="holds no simulations yet"):
+        store_epochs(store, 100)
+    store.fill(300, backend="inprocess", progress=False)
+    growing = SimulationStore.open(tmp_path / "s", simulator())
+    growing._grow(500)
+    with pytest.raises(StoreIncompleteError, match="2 of 5 chunk"):
+        store_epochs(growing, 100)

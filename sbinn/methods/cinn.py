@@ -38,7 +38,7 @@ import torch
 from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
 from sbinn.io import save_estimator
-from sbinn.methods._estimator import TrainedEstimator, check_data_source
+from sbinn.methods._estimator import TrainedEstimator
 from sbinn.methods._stability_check import check_after_training
 from sbinn.methods.cinn_conditioning import (
     ObservationLayout,
@@ -46,11 +46,14 @@ from sbinn.methods.cinn_conditioning import (
     default_conditioning,
 )
 from sbinn.methods.cinn_config import CINNConfig
+from sbinn.methods.cinn_fit_arguments import check_fit_arguments
 from sbinn.methods.cinn_loss import ConditionalFlow, ConditionalMaximumLikelihood
 from sbinn.nn import InvertibleNetwork
 from sbinn.parallel import run_simulations
 from sbinn.parallel_backends import BackendLike
 from sbinn.simulator import Simulator
+from sbinn.store import SimulationStore
+from sbinn.store_dataset import store_epochs
 from sbinn.support import BoundedSupport
 from sbinn.train import TrainingConfig, train
 
@@ -64,27 +67,6 @@ _CONDITION_CHUNK = 256
 # Simulations per chunk when the CINN simulates for itself; epoch e of online training draws
 # the chunks after epoch e - 1's, so the epochs are independent and reproducible.
 _SIMULATION_CHUNK = 10_000
-
-
-def _check_fit_arguments(theta, x, simulator, num_simulations, online, per_epoch) -> int | None:
-    """Check how :meth:`CINN.fit` was called; return the simulations per online epoch."""
-    if simulator is None and (online or per_epoch is not None or num_simulations is not None):
-        raise ValueError("online, simulations_per_epoch and num_simulations need simulator=...")
-    check_data_source(theta, x, simulator)
-    if simulator is None:
-        return None
-    num_simulations = check_positive_int(num_simulations, "num_simulations")
-    if not online:
-        if per_epoch is not None:
-            raise ValueError("simulations_per_epoch is for online=True training")
-        return None
-    per_epoch = check_positive_int(per_epoch, "simulations_per_epoch")
-    if per_epoch > num_simulations:
-        raise ValueError(
-            f"simulations_per_epoch ({per_epoch}) must not exceed num_simulations "
-            f"({num_simulations})"
-        )
-    return per_epoch
 
 
 class CINN(TrainedEstimator):
@@ -129,6 +111,7 @@ class CINN(TrainedEstimator):
         training: TrainingConfig | None = None,
         backend: BackendLike = "auto",
         check_stability: bool = True,
+        store: SimulationStore | None = None,
     ) -> CINN:
         """Train on pairs ``(theta, x)``, or on simulations from ``simulator``.
 
@@ -140,7 +123,8 @@ class CINN(TrainedEstimator):
             online: Draw ``simulations_per_epoch`` fresh pairs every epoch, for
                 ``num_simulations // simulations_per_epoch`` epochs (this replaces
                 ``training.num_epochs``); the scalings are fitted on the first epoch's pairs.
-            simulations_per_epoch: Pairs per epoch of online training.
+            simulations_per_epoch: Pairs per epoch of online training, or of training
+                streamed from ``store`` (rounded up to whole store chunks).
             training: Settings of :func:`sbinn.train.train`; its seed is this CINN's.
             backend: Where the simulations run (:func:`sbinn.parallel.run_simulations`);
                 they do not depend on it.
@@ -152,12 +136,17 @@ class CINN(TrainedEstimator):
         Returns:
             ``self``, trained; :attr:`history` holds the record, with the NLL in nats.
         """
-        per_epoch = _check_fit_arguments(
-            theta, x, simulator, num_simulations, online, simulations_per_epoch
+        per_epoch = check_fit_arguments(
+            theta, x, simulator, num_simulations, online, simulations_per_epoch, store
         )
         training = replace(training or TrainingConfig(), seed=self.seed)
         self.time_s["simulation"], self.num_simulations = 0.0, 0
         self._check_stability = bool(check_stability)
+        if store is not None:
+            if per_epoch is None:
+                return self._fit(*store.load()[:2], training)
+            epochs = store_epochs(store, per_epoch, seed=self.seed)
+            return self._fit(*epochs(0), training, epochs)
         if simulator is None:
             return self._fit(theta, x, training)
         if not online:
