@@ -69,7 +69,7 @@ class Backend(Protocol):
         """Block until at least one of ``futures`` is done."""
 
     def close(self) -> None:
-        """Release what :func:`resolve_backend` created for this run."""
+        """Release the workers or connection this backend started."""
 
 
 class InProcess:
@@ -173,23 +173,28 @@ class LocalProcesses:
         self.num_workers = int(max_workers or default_num_workers())
         self._pool: cf.ProcessPoolExecutor | None = None
         self._shared: Any = None
-        self._shared_id: int | None = None
+        self._payload: bytes | None = None
 
     def share(self, shared: object) -> None:
-        """Make ``shared`` the first argument of every submitted function (restarts the pool)."""
-        if self._pool is not None and self._shared_id == id(shared):
-            return
+        """Make ``shared`` the first argument of every submitted function.
+
+        The pool is kept while ``shared`` serialises to the same bytes as before, and
+        restarted otherwise, so a simulator changed between runs is never run stale.
+        """
         import cloudpickle
 
+        payload = cloudpickle.dumps(shared)
+        if self._pool is not None and payload == self._payload:
+            return
         self.close()
         method = "forkserver" if sys.platform.startswith("linux") else "spawn"
         self._pool = cf.ProcessPoolExecutor(
             self.num_workers,
             mp_context=multiprocessing.get_context(method),
             initializer=_start_worker,
-            initargs=(cloudpickle.dumps(shared), os.getpid()),
+            initargs=(payload, os.getpid()),
         )
-        self._shared_id = id(shared)
+        self._payload = payload
         self._shared = shared
 
     def submit(self, function: Callable[..., Any], *args: Any) -> cf.Future:
@@ -210,7 +215,7 @@ class LocalProcesses:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = None
-        self._shared_id = None
+        self._payload = None
 
     def __enter__(self) -> LocalProcesses:
         return self
@@ -241,7 +246,7 @@ class DaskBackend:
                 f"DaskBackend needs a distributed.Client or an address, got {type(client).__name__}"
             )
         self._shared: Any = None
-        self._shared_id: int | None = None
+        self._payload: bytes | None = None
 
     @property
     def num_workers(self) -> int:
@@ -249,10 +254,16 @@ class DaskBackend:
         return max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
 
     def share(self, shared: object) -> None:
-        """Send ``shared`` to every worker once; it becomes every task's first argument."""
-        if self._shared_id != id(shared):
+        """Send ``shared`` to every worker once; it becomes every task's first argument.
+
+        It is sent again whenever it serialises differently, e.g. after a change of settings.
+        """
+        import cloudpickle
+
+        payload = cloudpickle.dumps(shared)
+        if payload != self._payload:
             self._shared = self.client.scatter(shared, broadcast=True, hash=False)
-            self._shared_id = id(shared)
+            self._payload = payload
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Any:
         return self.client.submit(function, self._shared, *args, pure=False)

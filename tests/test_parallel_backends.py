@@ -221,3 +221,13 @@ def test_first_chunk_continues_a_run_for_online_epochs():
     whole = run_simulations(sim, 300, chunk_size=100, seed=6, backend="inprocess")
     tail = run_simulations(sim, 200, chunk_size=100, seed=6, first_chunk=1)
     assert_same_runs([part[100:] for part in whole], tail)
+
+
+def test_a_reused_pool_runs_a_changed_simulator_as_changed():
+    offset = [0.0]
+    sim = noisy_simulator(lambda theta, rng: theta + offset[0])
+    with LocalProcesses(max_workers=2) as pool:
+        before = run_simulations(sim, 400, chunk_size=100, seed=0, backend=pool)
+        offset[0] = 5.0
+        after = run_simulations(sim, 400, chunk_size=100, seed=0, backend=pool)
+    np.testing.assert_array_equal(after[1], before[1] + 5.0)
