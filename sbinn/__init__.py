@@ -4,7 +4,7 @@ The public entry points live in their modules: :mod:`sbinn.priors`, :mod:`sbinn.
 :mod:`sbinn.methods`, :mod:`sbinn.diagnostics` and :mod:`sbinn.benchmark`. The most common
 ones are re-exported here.
 
-Example:
+Examples:
     >>> import sbinn
     >>> prior = sbinn.JointPrior({"mu": sbinn.Normal(0.0, 1.0)})
     >>> simulator = sbinn.FunctionSimulator(lambda theta: 2 * theta, prior)

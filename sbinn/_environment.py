@@ -1,6 +1,6 @@
 """The software a result was produced with, for records and reports.
 
-Example:
+Examples:
     >>> versions = package_versions()
     >>> sorted(versions)[:3]
     ['arviz', 'corner', 'machine']

@@ -35,7 +35,7 @@ def as_2d_float_array(
         TypeError: when ``value`` is not numeric.
         ValueError: on a wrong shape, or on NaN or inf unless ``allow_nan``.
 
-    Example:
+    Examples:
         >>> as_2d_float_array([1.0, 2.0], 2, "x_obs").shape
         (1, 2)
         >>> as_2d_float_array([[1.0, 2.0, 3.0]], 2, "x_obs")
@@ -67,7 +67,7 @@ def as_2d_float_array(
 def check_nonnegative_int(value: object, name: str) -> int:
     """Return ``value`` as an int, requiring an integer >= 0.
 
-    Example:
+    Examples:
         >>> check_nonnegative_int(-1, "num_samples")
         Traceback (most recent call last):
         ...
@@ -85,7 +85,7 @@ def check_nonnegative_int(value: object, name: str) -> int:
 def check_positive_int(value: object, name: str) -> int:
     """Return ``value`` as an int, requiring an integer > 0.
 
-    Example:
+    Examples:
         >>> check_positive_int(0, "num_samples")
         Traceback (most recent call last):
         ...
@@ -103,7 +103,7 @@ def check_probability(
 ) -> float:
     """Return ``value`` as a float in ``(0, 1]`` (endpoints configurable).
 
-    Example:
+    Examples:
         >>> check_probability(1.5, "quantile")
         Traceback (most recent call last):
         ...
@@ -128,7 +128,7 @@ def as_samples_array(samples: object, dim: int | None = None, name: str = "sampl
         ValueError: on a wrong number of axes, an empty axis, a wrong ``dim_theta``,
             or NaN/inf entries.
 
-    Example:
+    Examples:
         >>> as_samples_array(np.zeros((3, 10, 2))).shape
         (3, 10, 2)
         >>> as_samples_array(np.zeros((10, 2)))
@@ -164,7 +164,7 @@ def as_samples_array(samples: object, dim: int | None = None, name: str = "sampl
 def resolve_parameter_names(parameter_names: Sequence[str] | None, dim: int) -> tuple[str, ...]:
     """Return ``dim`` parameter names: the given ones, or ``theta_1 ... theta_dim``.
 
-    Example:
+    Examples:
         >>> resolve_parameter_names(None, 2)
         ('theta_1', 'theta_2')
     """

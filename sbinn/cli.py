@@ -3,7 +3,7 @@
 ``sbinn benchmark SIMULATOR`` compares inference methods on a simulator, prints a table in
 the layout of the thesis' Table 4.1, and writes every number with ``--json``.
 
-Example:
+Examples:
     >>> main(["benchmark", "kinematics", "--num-test", "10", "--num-samples", "20",
     ...       "--simulations", "2000", "--quiet"])  # doctest: +ELLIPSIS
     kinematics: 10 test observations, seed 0

@@ -6,7 +6,7 @@ per-component mean and scale and knows its log-Jacobian
 :math:`\log|\det \partial u/\partial v| = -\sum_i \log s_i`, which density estimators add
 to report densities in the user's units.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> data = np.array([[1.0, 10.0], [3.0, 30.0]])
     >>> standardizer = Standardizer.fit(data)

@@ -6,7 +6,7 @@ argument it receives a generator derived from the run's seed. Functions that dra
 global numpy or torch random state (and take no ``rng``) are made reproducible too: each
 call runs with those global states seeded from the run's generator, and restored afterwards.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from sbinn.priors import JointPrior, Normal
     >>> prior = JointPrior({"mu": Normal(0.0, 1.0)})
@@ -68,7 +68,7 @@ class FunctionSimulator(Simulator):
         version: Version string recorded with simulations.
         max_failure_fraction: Largest tolerated fraction of failed simulations.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from sbinn.priors import JointPrior, Normal
         >>> prior = JointPrior({"a": Normal(0, 1), "b": Normal(0, 1)})

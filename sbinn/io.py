@@ -5,7 +5,7 @@ tensors of its state. It is written with :func:`torch.save` and read back with
 ``weights_only=True``, so loading a file never runs code from it, whoever wrote it.
 Writes go to a temporary name first, so an interrupted save never leaves a broken file.
 
-Example:
+Examples:
     >>> import tempfile, torch
     >>> from pathlib import Path
     >>> path = Path(tempfile.mkdtemp()) / "model.sbinn"

@@ -8,7 +8,7 @@ workers. Memory stays bounded by a few chunks whatever the total budget. Failed 
 :class:`~sbinn.simulator.FailureTracker` for the whole run; a chunk lost with its worker is
 retried a bounded number of times.
 
-Example:
+Examples:
     >>> from sbinn.priors import JointPrior, Normal
     >>> from sbinn.function_simulator import FunctionSimulator
     >>> sim = FunctionSimulator(lambda t: t + 1, JointPrior({"a": Normal(0, 1)}))
@@ -111,7 +111,7 @@ class ChunkResult:
 def plan_chunks(num_simulations: int, chunk_size: int, *, first_index: int = 0) -> list[Chunk]:
     """Split ``num_simulations`` rows into chunks of ``chunk_size`` (the last may be smaller).
 
-    Example:
+    Examples:
         >>> [(c.index, c.start, c.size) for c in plan_chunks(25, 10, first_index=3)]
         [(3, 0, 10), (4, 10, 10), (5, 20, 5)]
     """
@@ -138,7 +138,7 @@ def simulate_chunk(
 ) -> ChunkResult:
     """Draw and simulate one chunk; the same result wherever it runs.
 
-    Example:
+    Examples:
         >>> from sbinn.priors import JointPrior, Normal
         >>> from sbinn.function_simulator import FunctionSimulator
         >>> sim = FunctionSimulator(lambda t: 2 * t, JointPrior({"a": Normal(0, 1)}))

@@ -16,7 +16,7 @@ runs never changes what it returns. The backends differ only in how chunks are s
 Each backend is handed one shared object (the simulator) with ``share``; every submitted
 function then receives it as its first argument.
 
-Example:
+Examples:
     >>> with opened_backend("inprocess") as backend:
     ...     backend.share(10)
     ...     backend.submit(lambda shared, value: shared + value, 5).result()
@@ -81,9 +81,11 @@ class InProcess:
         self._shared: Any = None
 
     def share(self, shared: object) -> None:
+        """Make ``shared`` the first argument of every function submitted from now on."""
         self._shared = shared
 
     def submit(self, function: Callable[..., Any], *args: Any) -> cf.Future:
+        """Run ``function(shared, *args)`` now; return a finished future with its outcome."""
         future: cf.Future = cf.Future()
         try:
             future.set_result(function(self._shared, *args))
@@ -92,12 +94,15 @@ class InProcess:
         return future
 
     def restart(self) -> None:
+        """Nothing to restart: there are no workers."""
         return None
 
     def wait_any(self, futures: Sequence[Any]) -> None:
+        """Return at once: every future is done when it is submitted."""
         return None
 
     def close(self) -> None:
+        """Nothing to release."""
         return None
 
 
@@ -198,6 +203,7 @@ class LocalProcesses:
         self._shared = shared
 
     def submit(self, function: Callable[..., Any], *args: Any) -> cf.Future:
+        """Start ``function(shared, *args)`` in a worker; return its future."""
         if self._pool is None:
             raise RuntimeError("LocalProcesses.share(simulator) must come before submit")
         return self._pool.submit(_call_with_shared, function, *args)
@@ -209,9 +215,11 @@ class LocalProcesses:
         self.share(shared)
 
     def wait_any(self, futures: Sequence[Any]) -> None:
+        """Block until at least one of ``futures`` is done."""
         cf.wait(futures, return_when=cf.FIRST_COMPLETED)
 
     def close(self) -> None:
+        """Shut the pool down, cancelling chunks that have not started."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = None
@@ -250,6 +258,7 @@ class DaskBackend:
 
     @property
     def num_workers(self) -> int:
+        """Worker threads on the cluster now (at least 1)."""
         info = self.client.scheduler_info()
         return max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
 
@@ -266,17 +275,21 @@ class DaskBackend:
             self._payload = payload
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Submit ``function(shared, *args)`` as a task; return its Dask future."""
         return self.client.submit(function, self._shared, *args, pure=False)
 
     def restart(self) -> None:
+        """Nothing to do: the Dask scheduler replaces lost workers itself."""
         return None
 
     def wait_any(self, futures: Sequence[Any]) -> None:
+        """Block until at least one of ``futures`` is done."""
         import distributed
 
         distributed.wait(list(futures), return_when="FIRST_COMPLETED")
 
     def close(self) -> None:
+        """Disconnect the client if it was created here from an address."""
         if self._owns_client:
             self.client.close()
 

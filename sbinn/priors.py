@@ -9,7 +9,7 @@ a product from :class:`Normal`, :class:`Uniform`, :class:`LogUniform` and
 Every factor takes array-like arguments, so one factor can describe several
 independent parameters at once, e.g. ``Normal(0.0, [0.25, 0.5])``.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> prior = JointPrior({"height": Normal(0.0, 0.25), "angles": Uniform(-1.0, [1.0, 2.0])})
     >>> prior.names
@@ -142,7 +142,7 @@ class Normal(Distribution):
         loc: Mean(s) :math:`\\mu`.
         scale: Standard deviation(s) :math:`\\sigma > 0`.
 
-    Example:
+    Examples:
         >>> Normal(0.0, [0.25, 0.5]).dim
         2
     """
@@ -164,7 +164,7 @@ class Normal(Distribution):
 class Uniform(Distribution):
     """Independent uniform factors on the box ``[low, high]``.
 
-    Example:
+    Examples:
         >>> Uniform([0.0, -1.0], [1.0, 1.0]).bounds.tolist()
         [[0.0, 1.0], [-1.0, 1.0]]
     """
@@ -203,7 +203,7 @@ class LogUniform(Distribution):
 
     The density is :math:`p(\\theta) = 1 / (\\theta \\log(\\mathrm{high}/\\mathrm{low}))`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> prior = LogUniform(1e5, 10**7.5)
         >>> float(np.log10(prior.sample(10_000, np.random.default_rng(0))).mean().round(1))
@@ -244,7 +244,7 @@ class TruncatedNormal(Distribution):
         low: Lower truncation point (may be ``-inf``).
         high: Upper truncation point (may be ``inf``).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> prior = TruncatedNormal(0.0, 1.0, 0.0, np.inf)
         >>> bool((prior.sample(100, np.random.default_rng(0)) >= 0).all())
@@ -294,7 +294,7 @@ class JointPrior(Prior):
         factors: Mapping from a name to a :class:`Distribution`. A factor of
             dimension ``d > 1`` named ``"a"`` yields parameters ``a_1 ... a_d``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> prior = JointPrior({"mass": LogUniform(1e5, 1e7), "age": Uniform(0.1, 10.0)})
         >>> prior.log_prob(np.array([[1e6, 5.0], [1e8, 5.0]])).round(2).tolist()

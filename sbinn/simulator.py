@@ -9,7 +9,7 @@ example parameter vector, and raises :class:`SimulationError` when more than
 ``max_failure_fraction`` of the simulations failed. Output of the wrong shape or
 dtype is a programming error and raises at once.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from sbinn.function_simulator import FunctionSimulator
     >>> from sbinn.priors import JointPrior, Normal
@@ -80,7 +80,7 @@ def check_prior(prior: object) -> None:
 def as_generator(seed: SeedLike) -> np.random.Generator:
     """Turn an int, a SeedSequence, a Generator or None into a numpy Generator.
 
-    Example:
+    Examples:
         >>> float(as_generator(0).random()) == float(as_generator(0).random())
         True
     """
@@ -302,7 +302,7 @@ class Simulator(ABC):
         Returns:
             ``(theta, x)`` with at most ``num_samples`` rows each.
 
-        Example:
+        Examples:
             >>> from sbinn.function_simulator import FunctionSimulator
             >>> from sbinn.priors import JointPrior, Uniform
             >>> sim = FunctionSimulator(lambda t: t**2, JointPrior({"a": Uniform(0, 1)}))
@@ -335,7 +335,7 @@ class Simulator(ABC):
 class FailureTracker:
     """Counts failed simulations across chunks, drops them, and reports once.
 
-    Example:
+    Examples:
         >>> from sbinn.function_simulator import FunctionSimulator
         >>> from sbinn.priors import JointPrior, Uniform
         >>> sim = FunctionSimulator(lambda t: 1 / t, JointPrior({"a": Uniform(0, 1)}))

@@ -15,7 +15,7 @@ The store holds exactly ``num_simulations`` rows, failed simulations included (a
 records the simulator's settings (name, version, prior, ...), the seed and the chunk size
 (:mod:`sbinn.store_format`); a store is only ever filled by a simulator that matches them.
 
-Example:
+Examples:
     >>> import tempfile
     >>> from sbinn.function_simulator import FunctionSimulator
     >>> from sbinn.priors import JointPrior, Normal

@@ -7,7 +7,7 @@ and less than one batch of the previous chunk, whatever the size of the store. U
 ``DataLoader(dataset, batch_size=None)``; with several loader workers each reads its own
 share of the chunks.
 
-Example:
+Examples:
     >>> import tempfile
     >>> from sbinn.function_simulator import FunctionSimulator
     >>> from sbinn.priors import JointPrior, Normal
@@ -110,7 +110,7 @@ def store_epochs(
     epoch. This is the ``data(epoch)`` form :func:`sbinn.train.train` takes for online
     training (``CINN.fit(store=..., simulations_per_epoch=...)``).
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> from sbinn.function_simulator import FunctionSimulator
         >>> from sbinn.priors import JointPrior, Normal

@@ -11,7 +11,7 @@ The record of how the store was written lives in the attributes of the store's r
 the store, so a store is only ever filled by a simulator whose record matches them
 exactly; the others are informative.
 
-Example:
+Examples:
     >>> from sbinn.function_simulator import FunctionSimulator
     >>> from sbinn.priors import JointPrior, Normal
     >>> sim = FunctionSimulator(lambda t: t, JointPrior({"a": Normal(0, 1)}), name="shift")

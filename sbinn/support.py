@@ -29,7 +29,7 @@ with the diagonal Jacobian
 This is what the ``sbi`` package does for box priors by default; here it is a choice,
 :attr:`sbinn.methods.cinn_config.CINNConfig.parameter_bounds`.
 
-Example:
+Examples:
     >>> support = BoundedSupport.from_bounds([[0.0, 1.0], [0.1, None], [None, None]])
     >>> theta = np.array([[0.5, 1.1, -3.0]])
     >>> y, log_det = support.forward(theta)
@@ -90,7 +90,7 @@ class BoundedSupport:
         """:meth:`from_bounds` for an estimator's ``parameter_bounds`` setting: ``None``
         stays ``None``, and the bounds must name each of the ``dim_theta`` parameters.
 
-        Example:
+        Examples:
             >>> BoundedSupport.for_parameters([[0.0, 1.0]], 2)
             Traceback (most recent call last):
             ...
@@ -113,6 +113,7 @@ class BoundedSupport:
 
     @property
     def dim(self) -> int:
+        """The number of parameters."""
         return self.low.shape[0]
 
     def contains(self, theta: np.ndarray) -> np.ndarray:

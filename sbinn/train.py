@@ -17,7 +17,7 @@ everything else:
   inf. The offending update is never applied, so the weights in memory and the last
   checkpoint on disk are the last good ones.
 
-Example:
+Examples:
     >>> import torch
     >>> model = torch.nn.Linear(1, 1)
     >>> x = torch.linspace(-1, 1, 200)[:, None]
@@ -148,7 +148,7 @@ class TrainingHistory:
 def resolve_device(device: str | torch.device) -> torch.device:
     """Turn ``"cpu"``, ``"cuda[:N]"`` or ``"auto"`` into a device, checking CUDA exists.
 
-    Example:
+    Examples:
         >>> resolve_device("cpu")
         device(type='cpu')
     """
@@ -207,7 +207,7 @@ def train(
     Returns:
         The history; the model holds the best (or last) weights afterwards.
 
-    Example:
+    Examples:
         >>> model = torch.nn.Linear(1, 1)
         >>> def fresh(epoch):
         ...     x = torch.randn(100, 1, generator=torch.Generator().manual_seed(epoch))

@@ -30,7 +30,7 @@ observations, and the share of those observations flagged as unreliable), or
 
 Keys may be added over time; none may be renamed.
 
-Example:
+Examples:
     >>> result = run_benchmark("kinematics", ["abc"], num_test_observations=20,
     ...                        num_posterior_samples=50, num_simulations=20_000, progress=False)
     >>> sorted(result["methods"]["abc"]["metrics"])

@@ -6,7 +6,7 @@ each method trains on the first ``budget`` rows, as in the thesis, where every l
 method saw the same 15 000 simulations. Each method is charged the simulation time of its
 own share.
 
-Example:
+Examples:
     >>> from simulators.kinematics import KinematicsSimulator
     >>> bank = simulate_bank(KinematicsSimulator(), 1000, seed=0, progress=False)
     >>> theta, x = bank.take(400)
@@ -76,6 +76,7 @@ class SimulationBank:
         return self.seconds * num_simulations / self.num_simulated
 
     def to_json(self) -> dict:
+        """The bank's size, successful rows, simulation time and seed, for the record."""
         return {
             "simulations": self.num_simulated,
             "successful": int(self.theta.shape[0]),

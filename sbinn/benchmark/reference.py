@@ -7,7 +7,7 @@ few test observations, is the best affordable stand-in (issue 7: "MMD or C2ST ag
 large-budget ABC reference"). It is not the truth: a C2ST near 0.5 means "as close to the
 reference as the reference is resolved", and the compared ABC shares its bias.
 
-Example:
+Examples:
     >>> from simulators.kinematics import KinematicsSimulator
     >>> sim = KinematicsSimulator()
     >>> _, x_obs = sim.sample_joint(3, seed=1)

@@ -6,7 +6,7 @@ task re-simulates each observation's MAP estimate instead (thesis Table 4.2), an
 simulator's own noise sets the floor: the distance of a fresh simulation of the *true*
 parameters from the observation. Tasks may add point-estimate metrics on the MAP.
 
-Example:
+Examples:
     >>> from simulators.kinematics import KinematicsSimulator
     >>> sim = KinematicsSimulator()
     >>> theta, x = sim.sample_joint(5, seed=0)
@@ -132,7 +132,7 @@ def simulation_noise(
 ) -> dict[str, MetricResult]:
     """Re-simulation errors of the true parameters: the floor no estimate can beat.
 
-    Example:
+    Examples:
         >>> from sbinn.function_simulator import FunctionSimulator
         >>> from sbinn.priors import JointPrior, Normal
         >>> sim = FunctionSimulator(lambda t: 2 * t, JointPrior({"a": Normal(0.0, 1.0)}))

@@ -1,6 +1,6 @@
 """The benchmark record as a text table in the layout of the thesis' Tables 4.1 and 4.2.
 
-Example:
+Examples:
     >>> record = {"simulator": "kinematics", "num_test_observations": 2, "seed": 0,
     ...     "methods": {"abc": {"simulations": 10, "time_s": {"simulation": 1.0},
     ...     "metrics": {"calibration_error": {"value": 0.01, "low": 0.0, "high": 0.02}}}}}

@@ -5,7 +5,7 @@ Posterior samples of every method have one shape, ``(n_obs, num_samples, dim_the
 true parameters are ``(n_obs, dim_theta)`` and observations ``(n_obs, dim_x)``. Every
 metric comes with a bootstrap interval over test observations (68%, i.e. ±1σ, by default).
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from sbinn.diagnostics import calibration_error
     >>> rng = np.random.default_rng(0)

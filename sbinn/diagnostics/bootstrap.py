@@ -24,7 +24,7 @@ Its percentile interval can then miss the value itself. The diagnostics widen
 such an interval just enough to reach the value, and say so in ``method``, so
 that a reported interval always brackets its value.
 
-Example:
+Examples:
     >>> values = np.arange(100.0)
     >>> low, high = bootstrap_interval(values, seed=0)
     >>> bool(low < values.mean() < high)
@@ -81,7 +81,7 @@ def bootstrap_replicates(
     Returns:
         Array ``(num_resamples, ...)`` of resampled metric values.
 
-    Example:
+    Examples:
         >>> values = np.array([[1.0, 0.0], [3.0, 1.0]])
         >>> bootstrap_replicates(values, num_resamples=4, seed=0).shape
         (4, 2)
@@ -116,7 +116,7 @@ def bootstrap_replicates(
 def metric_on_all(values: object, statistic: Statistic | None = None) -> np.ndarray:
     """The metric on all observations: ``statistic`` of the plain average of ``values``.
 
-    Example:
+    Examples:
         >>> float(metric_on_all(np.array([1.0, 4.0, 4.0, 7.0]), np.sqrt))
         2.0
     """
@@ -136,7 +136,7 @@ def percentile_interval(
     Returns:
         ``(low, high)``, each of shape ``replicates.shape[1:]``.
 
-    Example:
+    Examples:
         >>> low, high = percentile_interval(np.arange(101.0), confidence=0.5)
         >>> float(low), float(high)
         (25.0, 75.0)
@@ -161,7 +161,7 @@ def interval_around(
         ``(low, high, widened)``; ``widened`` is True where the percentile
         interval missed ``value``.
 
-    Example:
+    Examples:
         >>> low, high, widened = interval_around(10.0, np.arange(101.0), confidence=0.5)
         >>> float(low), float(high), bool(widened)
         (10.0, 75.0, True)
@@ -198,7 +198,7 @@ def bootstrap_interval(
     Returns:
         ``(low, high)`` as floats.
 
-    Example:
+    Examples:
         >>> squared_errors = np.array([0.0, 1.0, 4.0, 1.0, 0.25, 2.25])
         >>> low, high = bootstrap_interval(squared_errors, np.sqrt, seed=1)
         >>> bool(low <= np.sqrt(squared_errors.mean()) <= high)
@@ -218,7 +218,7 @@ def bootstrap_interval(
 def describe_interval(num_resamples: int, confidence: float, *, widened: bool = False) -> str:
     """The phrase every diagnostic's ``method`` uses for its interval.
 
-    Example:
+    Examples:
         >>> describe_interval(1000, 0.68)
         '68% percentile bootstrap interval from 1000 resamples of the test observations'
     """

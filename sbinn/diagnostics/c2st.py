@@ -37,7 +37,7 @@ learning on small sets (100 samples of :math:`\mathcal{N}(0, 1)` against
 :math:`\mathcal{N}(1, 1)`: 0.46 instead of about 0.69) and underfit a ring
 against a Gaussian with 1,000 samples (0.81 instead of 0.85).
 
-Example:
+Examples:
     >>> rng = np.random.default_rng(0)
     >>> result = c2st(rng.normal(size=(500, 1)) + 2.0, rng.normal(size=(500, 1)))
     >>> result.name, bool(result.value > 0.75)
@@ -136,7 +136,7 @@ def c2st_accuracies(
     Returns:
         Array ``(num_folds,)`` of accuracies in ``[0, 1]``.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(1)
         >>> c2st_accuracies(rng.normal(size=(500, 1)), rng.normal(size=(500, 1))).shape
         (5,)
@@ -176,7 +176,7 @@ def c2st(
         (0.5 indistinguishable, 1 fully separable), with the interval mean ± one
         standard error over folds, and ``details`` holding ``"fold_accuracies"``.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(2)
         >>> result = c2st(rng.normal(size=(500, 1)), rng.normal(size=(500, 1)))
         >>> bool(abs(result.value - 0.5) < 0.1), len(result.details["fold_accuracies"])
@@ -246,7 +246,7 @@ def c2st_per_observation(
         A :class:`MetricResult` named ``"c2st"`` whose ``details`` hold the
         ``"per_observation"`` accuracies.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(3)
         >>> samples = rng.normal(size=(2, 500, 1)) + 2.0
         >>> result = c2st_per_observation(samples, rng.normal(size=(2, 500, 1)))

@@ -29,7 +29,7 @@ equal bins of :math:`[0, 1]`: the check is unbiased up to that bin width.
 Ties (discrete or clipped posteriors, repeated ABC particles) place
 :math:`\theta^*` in the middle of the tied samples rather than at either end.
 
-Example:
+Examples:
     >>> rng = np.random.default_rng(0)
     >>> theta = rng.normal(size=(300, 1))
     >>> samples = theta[:, None, :] + rng.normal(size=(300, 200, 1))  # too wide: std 1 vs 0
@@ -64,7 +64,7 @@ _MAX_COMPARISONS = 2**25
 def default_alphas() -> np.ndarray:
     """The default grid of credibility levels: 0.01, 0.02, ..., 0.99.
 
-    Example:
+    Examples:
         >>> alphas = default_alphas()
         >>> alphas.size, float(alphas[0]), float(alphas[-1])
         (99, 0.01, 0.99)
@@ -97,7 +97,7 @@ def posterior_cdf_values(samples: object, theta_true: object) -> np.ndarray:
     Returns:
         Array ``(n_obs, dim_theta)`` with entries in ``(0, 1)``.
 
-    Example:
+    Examples:
         >>> samples = np.array([[[0.0], [1.0], [2.0]]])
         >>> posterior_cdf_values(samples, [[1.5]]).tolist()
         [[0.625]]
@@ -137,7 +137,7 @@ def calibration_curve(
         negative where the posterior is over-confident, positive where it is
         under-confident.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(1)
         >>> samples = rng.normal(size=(400, 300, 2))
         >>> alphas, curve = calibration_curve(samples, rng.normal(size=(400, 2)), alphas=[0.5, 0.9])
@@ -176,7 +176,7 @@ def calibration_error(
         α per parameter, and whose ``details`` hold ``"alphas"``, ``"curve"``
         (parameter name to the list of ``α_inl − α``) and ``"per_dimension_interval"``.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(0)
         >>> theta, noise = rng.normal(size=(500, 1)), 0.5
         >>> x = theta + noise * rng.normal(size=(500, 1))

@@ -14,7 +14,7 @@ samples, and is drawn here from uniform ranks, without any simulator. With
 1000 observations and 4 parameters (the kinematics benchmark) it averages
 about 0.8%, and about a quarter of exact posteriors score above 0.96%.
 
-Example:
+Examples:
     >>> floor = calibration_noise_floor(1000, 4, replicates=100)
     >>> 0.005 < floor["mean"] < 0.011, floor["quantile_90"] > floor["median"]
     (True, True)
@@ -58,7 +58,7 @@ def calibration_noise_floor(
     Raises:
         ValueError: If a count is not a positive integer.
 
-    Example:
+    Examples:
         >>> calibration_noise_floor(0, 4)
         Traceback (most recent call last):
         ...

@@ -21,7 +21,7 @@ right, so :math:`\mathbb{E}[z_k^2] = 1`. Values above 1 mean over-confident or
 biased posteriors, below 1 under-confident ones. Estimating :math:`\mu_k` and
 :math:`\sigma_k` from :math:`N` samples moves the target by :math:`O(1/N)`.
 
-Example:
+Examples:
     >>> rng = np.random.default_rng(0)
     >>> theta = rng.normal(size=(2000, 1))
     >>> x = theta + 0.5 * rng.normal(size=(2000, 1))
@@ -95,7 +95,7 @@ def posterior_z_scores(samples: object, theta_true: object) -> np.ndarray:
     Returns:
         Array ``(n_obs, dim_theta)``; positive where the posterior mean lies above the truth.
 
-    Example:
+    Examples:
         >>> samples = np.array([[[1.0], [3.0]]])  # mean 2, std sqrt(2)
         >>> posterior_z_scores(samples, [[2.0 - np.sqrt(2)]]).round(6).tolist()
         [[1.0]]
@@ -118,7 +118,7 @@ def posterior_contraction(samples: object, prior_samples: object) -> np.ndarray:
         Array ``(n_obs, dim_theta)``: 1 for a posterior that pins the parameter
         down, 0 for one as wide as the prior, negative for one wider.
 
-    Example:
+    Examples:
         >>> samples = np.array([[[1.0], [3.0]]])  # variance 2
         >>> posterior_contraction(samples, [[0.0], [4.0]]).tolist()  # prior variance 8
         [[0.75]]
@@ -163,7 +163,7 @@ def z_score_and_contraction(
         and dimensions, and per dimension) and one named ``"mean_contraction"``
         (mean over observations, and over dimensions for the overall value).
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(1)
         >>> theta = rng.normal(size=(500, 2))
         >>> samples = rng.normal(size=(500, 100, 2))  # the prior itself: right, uninformative

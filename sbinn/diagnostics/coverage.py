@@ -34,7 +34,7 @@ The pseudo-inverse :math:`C^{+}`, taken after scaling every parameter to unit
 variance, copes with degenerate samples (repeated ABC particles, fewer samples
 than parameters).
 
-Example:
+Examples:
     >>> rng = np.random.default_rng(0)
     >>> theta = rng.normal(size=(500, 2))
     >>> samples = theta[:, None, :] + 2 * rng.normal(size=(500, 100, 2))  # too wide: std 2 vs 0
@@ -177,7 +177,7 @@ def expected_coverage(
         is under-confident), ``"coverage_interval"`` (per level, ``[low, high]``
         from the same bootstrap) and ``"parameter_names"``.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(1)
         >>> theta, noise = rng.normal(size=(1000, 2)), 0.5
         >>> x = theta + noise * rng.normal(size=(1000, 2))

@@ -8,7 +8,7 @@ with a density (the cINN) have it; sample-based methods (ABC, the bidirectional 
 On a simulator without noise the posterior has no density (kinematics: a 2-D manifold in a
 4-D space), the NLL is unbounded below, and only differences between methods mean anything.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from scipy.stats import norm
     >>> theta = np.random.default_rng(0).normal(size=4000)

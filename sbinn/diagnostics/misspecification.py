@@ -33,7 +33,7 @@ the scores are then computed on ``summary(x)``, which must return a finite
 Sets, and any observation that needs a separate mask, are out of scope unless
 a summary turns each into one vector.
 
-Example:
+Examples:
     >>> rng = np.random.default_rng(0)
     >>> check = PriorPredictiveCheck().fit(rng.normal(size=(2000, 2)))
     >>> check.flags(np.array([[0.0, 0.5], [8.0, 0.0]])).tolist()
@@ -88,7 +88,7 @@ class PriorPredictiveCheck:
         summary: Optional callable mapping a batch of observations to a finite
             array ``(n, d)``; the check then works on the summaries.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(1)
         >>> check = PriorPredictiveCheck(num_neighbors=3).fit(rng.normal(size=(999, 1)), seed=2)
         >>> check.num_calibration, float(check.p_values([[100.0]])[0])
@@ -206,7 +206,7 @@ class PriorPredictiveCheck:
             Array ``(n_obs,)`` in ``[1/(1 + n), 1]``; small values are evidence that
             an observation is not from the prior predictive distribution.
 
-        Example:
+        Examples:
             >>> check = PriorPredictiveCheck(num_neighbors=1).fit(np.arange(10.0)[:, None])
             >>> check.num_calibration, check.p_values([[1000.0]]).round(3).tolist()
             (5, [0.167])
@@ -273,7 +273,7 @@ def flagged_fraction(
         the ``"p_values"``, the ``"level"`` and the ``"expected_if_well_specified"``
         fraction ``floor(level (1 + n)) / (1 + n)``.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(3)
         >>> check = PriorPredictiveCheck().fit(rng.normal(size=(2000, 2)))
         >>> result = flagged_fraction(check, rng.normal(size=(400, 2)) + 10.0)

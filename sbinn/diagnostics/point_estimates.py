@@ -21,7 +21,7 @@ on: for 1000 standard normal samples in 4-D, the mean distance of the MAP from
 the true mode is 0.42 standard deviations with Scott's rule and 0.29 with this
 one. A narrower kernel resolves close modes better; pass ``bandwidth`` for that.
 
-Example:
+Examples:
     >>> rng = np.random.default_rng(0)
     >>> samples = rng.normal(loc=[1.0, -2.0], size=(3, 500, 2))
     >>> bool(np.allclose(map_estimate(samples), [1.0, -2.0], atol=0.3))
@@ -76,7 +76,7 @@ def posterior_mean(samples: object) -> np.ndarray:
     Returns:
         Array ``(n_obs, dim_theta)``.
 
-    Example:
+    Examples:
         >>> posterior_mean(np.array([[[0.0, 1.0], [2.0, 3.0]]])).tolist()
         [[1.0, 2.0]]
     """
@@ -181,7 +181,7 @@ def map_estimate(
     Returns:
         Array ``(n_obs, dim_theta)``.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(0)
         >>> heavy = rng.random((1, 2000, 1)) < 0.7
         >>> samples = np.where(heavy, 2.0, -2.0) + 0.5 * rng.normal(size=(1, 2000, 1))
@@ -281,7 +281,7 @@ def rmse(
         A :class:`MetricResult`; ``per_dimension`` holds each selected parameter's
         own RMSE, so that ``value**2`` is the sum of their squares.
 
-    Example:
+    Examples:
         >>> estimates, truth = [[1.0, 0.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 1.0]]
         >>> result = rmse(estimates, truth, parameter_names=["a", "b"])
         >>> round(result.value, 6), result.per_dimension

@@ -14,7 +14,7 @@ are one matrix product: exactly, with one bin per distinct distance, when there
 are at most 1000 of them; otherwise with 1000 bins between pooled quantiles,
 whose resolution is 1/1000 of the pooled distribution.
 
-Example:
+Examples:
     >>> from sbinn.priors import JointPrior, Normal
     >>> from sbinn.function_simulator import FunctionSimulator
     >>> simulator = FunctionSimulator(lambda t: 2 * t, JointPrior({"a": Normal(0.0, 1.0)}))
@@ -90,7 +90,7 @@ def resimulation_distances(
     Returns:
         Array ``(n_obs, num_samples)``.
 
-    Example:
+    Examples:
         >>> from sbinn.priors import JointPrior, Normal
         >>> from sbinn.function_simulator import FunctionSimulator
         >>> simulator = FunctionSimulator(lambda t: 2 * t, JointPrior({"a": Normal(0.0, 1.0)}))
@@ -244,7 +244,7 @@ def resimulation_error_from_distances(
         confidence: Mass of the bootstrap interval (default 0.68, i.e. ±1σ).
         seed: Seed of the bootstrap.
 
-    Example:
+    Examples:
         >>> import warnings
         >>> with warnings.catch_warnings():
         ...     warnings.simplefilter("ignore")

@@ -5,7 +5,7 @@ and one sentence saying how both were computed, so that a report table is a
 loop over :class:`MetricResult` objects and the benchmark JSON is a loop over
 :meth:`MetricResult.to_json`.
 
-Example:
+Examples:
     >>> result = MetricResult("rmse", 0.25, 0.2, 0.3, "Root mean squared error.",
     ...                       per_dimension={"a": 0.25})
     >>> result.to_json()
@@ -36,7 +36,7 @@ def check_samples_and_truth(
         theta_true: True parameters.
         label: Method name, for messages about one of several methods' samples.
 
-    Example:
+    Examples:
         >>> samples, theta = check_samples_and_truth(np.zeros((2, 3, 1)), [[0.0], [1.0]])
         >>> samples.shape, theta.shape
         ((2, 3, 1), (2, 1))
@@ -118,7 +118,7 @@ class MetricResult:
     ) -> MetricResult:
         """Build a result from vectors ``[overall, dim_1, ...]`` of values and interval bounds.
 
-        Example:
+        Examples:
             >>> r = MetricResult.overall_and_per_dimension(
             ...     "m", np.array([1.0, 2.0]), np.array([0.5, 1.5]), np.array([1.5, 2.5]),
             ...     ["a"], "demo", {})

@@ -30,7 +30,7 @@ and time per observation, so each set is subsampled at random to at most
 ``max_samples`` samples (2,000 by default: three 2,000 × 2,000 float64 matrices,
 about 100 MB).
 
-Example:
+Examples:
     >>> rng = np.random.default_rng(0)
     >>> reference = rng.normal(size=(20, 300, 2))
     >>> exact = posterior_mmd(rng.normal(size=(20, 300, 2)), reference)
@@ -71,7 +71,7 @@ def median_heuristic_width(reference: object) -> float:
         ValueError: when fewer than two samples are given or the median is 0
             (more than half of the pairs coincide), which leaves no width.
 
-    Example:
+    Examples:
         >>> median_heuristic_width(np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]]))
         5.0
     """
@@ -142,7 +142,7 @@ def posterior_mmd(
         (``"kernel"``: its config, or ``"median_heuristic"`` with the
         ``"widths"`` used) and the sample counts.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(1)
         >>> result = posterior_mmd(rng.normal(size=(5, 100, 1)), rng.normal(size=(5, 100, 1)),
         ...                        kernel=Gaussian(scales=1.0))

@@ -30,7 +30,7 @@ interval at a level :math:`\gamma` lowered, by simulation, until whole curves of
 :math:`u = (r + V) / (N + 1)` with :math:`V \sim U(0, 1)` spread each rank over
 its bin, so that they are exactly uniform on :math:`(0, 1)` for every :math:`N`.
 
-Example:
+Examples:
     >>> rng = np.random.default_rng(0)
     >>> theta = rng.normal(size=(300, 1))
     >>> samples = theta[:, None, :] + 0.3 * rng.normal(size=(300, 100, 1))  # truth at the centre
@@ -81,7 +81,7 @@ def sbc_ranks(samples: object, theta_true: object, *, seed: SeedLike = 0) -> np.
         the number of samples below ``θ*`` plus a uniform draw from
         ``0 .. #ties``. Uniform for a calibrated posterior.
 
-    Example:
+    Examples:
         >>> samples = np.array([[[0.0], [1.0], [1.0], [2.0]]])
         >>> sbc_ranks(samples, [[1.5]]).tolist()
         [[3]]
@@ -131,7 +131,7 @@ def sbc_ecdf_band(
         ``(z, lower, upper)``, each of shape ``(num_points,)``; ``lower`` and
         ``upper`` bound ``F_n(z) − z`` and are 0 at ``z = 0`` and ``z = 1``.
 
-    Example:
+    Examples:
         >>> z, lower, upper = sbc_ecdf_band(100)
         >>> z.shape, bool(np.all(lower <= 0) and np.all(upper >= 0))
         ((201,), True)
@@ -243,7 +243,7 @@ def sbc_uniformity(
         most), ``"ecdf_band_outside_per_dimension"`` and ``"ecdf"`` (grid ``"z"``,
         band ``"lower"`` and ``"upper"``, and each parameter's ``"difference"``).
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(1)
         >>> theta, noise = rng.normal(size=(400, 2)), 0.5
         >>> x = theta + noise * rng.normal(size=(400, 2))

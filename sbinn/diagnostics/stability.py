@@ -20,7 +20,7 @@ feeds to the inverse. This module gathers them; each lives in a small module of 
 - :func:`stability_summary`: all of these for a trained bidirectional INN or cINN, as JSON
   (:mod:`sbinn.diagnostics.stability_summary`).
 
-Example:
+Examples:
     >>> import torch
     >>> from sbinn.nn import InvertibleNetwork
     >>> _ = torch.manual_seed(0)

@@ -15,7 +15,7 @@ failures this flag is for (Behrmann et al. 2021) are orders of magnitude. A refe
 errors are all exactly 0 (a float64 network on easy points) makes every rounding error
 exceed; pass ``tolerance`` with a floor in mind there.
 
-Example:
+Examples:
     >>> import torch
     >>> from sbinn.nn import InvertibleNetwork
     >>> _ = torch.manual_seed(0)
@@ -81,7 +81,7 @@ def block_log_dets(
         TypeError: if ``network`` is not an :class:`~sbinn.nn.InvertibleNetwork`.
         ValueError: on points or condition of the wrong shape, or non-finite points.
 
-    Example:
+    Examples:
         >>> from sbinn.nn import ActNorm
         >>> net = InvertibleNetwork([ActNorm(2)])
         >>> block_log_dets(net, [[0.0, 1.0], [2.0, 3.0]]).to_json()[0]["mean"]
@@ -180,7 +180,7 @@ def reliability_flags(
     Raises:
         ValueError: on arrays of the wrong shape or out-of-range settings.
 
-    Example:
+    Examples:
         >>> flags = reliability_flags(
         ...     np.full(100, 1e-7), np.full(100, 10.0),
         ...     [[1e-7, 1e-7], [1e-7, 1e-2]], [[10.0, 10.0], [10.0, 10.0]],

@@ -18,7 +18,7 @@ Two ways of computing them, both per point:
   \lVert J v \rVert`. The smallest singular value comes from the inverse,
   :math:`\sigma_d(J_f(x)) = 1 / \sigma_1(J_{f^{-1}}(f(x)))`, by the same iteration.
 
-Example:
+Examples:
     >>> import torch
     >>> from sbinn.nn import InvertibleNetwork
     >>> _ = torch.manual_seed(0)
@@ -191,7 +191,7 @@ def jacobian_spectrum(
         ValueError: on an unknown ``direction`` or ``method``, points or condition of the
             wrong shape, non-finite points, or a tolerance that is not positive.
 
-    Example:
+    Examples:
         >>> from sbinn.nn import ActNorm
         >>> norm = ActNorm(2)
         >>> with torch.no_grad():

@@ -12,7 +12,7 @@ al. 2021, §2). The round trip measures what is left of invertibility at given p
 A point whose round trip produced NaN or inf counts as non-finite and gets the error
 :math:`+\infty`, so quantiles over all points see it as the worst case.
 
-Example:
+Examples:
     >>> import torch
     >>> from sbinn.nn import InvertibleNetwork
     >>> _ = torch.manual_seed(0)
@@ -198,7 +198,7 @@ def round_trip(
         ValueError: on an unknown ``start``, points or condition of the wrong shape, or
             non-finite points.
 
-    Example:
+    Examples:
         >>> from sbinn.nn import ActNorm
         >>> round_trip(ActNorm(2), [[1.0, 2.0]], start="z").errors.tolist()
         [0.0]

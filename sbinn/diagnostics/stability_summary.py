@@ -18,7 +18,7 @@ units. The summary runs the checks in those units at two sets of points:
 The reliability flags compare the samples' round-trip errors and condition numbers with the
 training points' (rule in :mod:`sbinn.diagnostics.stability_checks`).
 
-Example:
+Examples:
     >>> from simulators.kinematics import KinematicsSimulator
     >>> from sbinn.methods.cinn import CINN, TrainingConfig
     >>> sim = KinematicsSimulator()

@@ -19,7 +19,7 @@ the identity here. The affine log-scale :math:`\log 0.1` lies outside the defaul
 clamp (2), so the blocks are built with ``clamp=1e4``, which leaves it unchanged to within
 float32 rounding: "unclamped".
 
-Example:
+Examples:
     >>> net = behrmann_toy(8, coupling="affine")
     >>> z, _ = net(torch.ones(1, 2))
     >>> x_back, _ = net.inverse(z)
@@ -61,7 +61,7 @@ def behrmann_toy(
     Raises:
         ValueError: on a non-positive depth, an unknown coupling or a non-float dtype.
 
-    Example:
+    Examples:
         >>> net = behrmann_toy(2, coupling="additive", dtype=torch.float64)
         >>> net(torch.ones(1, 2, dtype=torch.float64))[0].tolist()
         [[1.0, 1.246913578]]

@@ -29,7 +29,7 @@ observations they follow the prior when the posterior is right) and, unlike the
 true parameters, carry no information about any :math:`\theta^*`, which keeps
 the reference independent of it and the check exact.
 
-Example:
+Examples:
     >>> rng = np.random.default_rng(0)
     >>> theta = rng.normal(size=(500, 2))
     >>> samples = rng.normal(size=(500, 100, 2))  # the prior: right, but uninformative
@@ -97,7 +97,7 @@ def tarp(
         ``"ecp_interval"`` (per level, ``[low, high]`` from the same bootstrap)
         and ``"references"`` (``"random"`` or ``"given"``).
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(1)
         >>> theta, noise = rng.normal(size=(1000, 2)), 0.5
         >>> x = theta + noise * rng.normal(size=(1000, 2))

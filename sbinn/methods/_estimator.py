@@ -1,7 +1,7 @@
 """Argument handling shared by the trained estimators (:class:`~sbinn.methods.inn.BidirectionalINN`,
 :class:`~sbinn.methods.cinn.CINN`): settings overrides, dtype and the ``fit`` data source.
 
-Example:
+Examples:
     >>> from sbinn.methods.cinn_config import CINNConfig
     >>> configure("CINN", CINNConfig, None, {"num_blocks": 2}).num_blocks
     2

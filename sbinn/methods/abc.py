@@ -16,7 +16,7 @@ bounded by one chunk and the kept samples whatever the budget, and one pass serv
 of observations. The default distance is Euclidean on observations standardised by the
 per-component standard deviation of the first chunk of simulations.
 
-Example:
+Examples:
     >>> from simulators.kinematics import KinematicsSimulator
     >>> abc = RejectionABC(KinematicsSimulator(), mode="quantile", quantile=0.01, progress=False)
     >>> samples = abc.sample([[0.5, 1.5]], num_samples=100, seed=0)

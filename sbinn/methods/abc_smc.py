@@ -43,7 +43,7 @@ serves any number of observations from one table of prior simulations, which oth
 may share; for many observations (amortised reuse) and a cheap simulator it is the better
 baseline.
 
-Example:
+Examples:
     >>> from simulators.linear_gaussian import LinearGaussianSimulator
     >>> smc = SMCABC(LinearGaussianSimulator(dim_theta=2, noise_std=0.5), num_particles=200)
     >>> samples = smc.sample([[0.5, -0.3]], num_samples=100, seed=0)

@@ -15,7 +15,7 @@ its :meth:`~CINN.log_prob` is then an importance-sampling estimate over the padd
 Parameters listed in ``discrete_parameters`` are dequantised with uniform noise in
 training and rounded when sampled.
 
-Example:
+Examples:
     >>> from simulators.kinematics import KinematicsSimulator
     >>> cinn = CINN(num_blocks=2, hidden_features=32, seed=0)
     >>> _ = cinn.fit(simulator=KinematicsSimulator(), num_simulations=2000,

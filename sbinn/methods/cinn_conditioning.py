@@ -19,7 +19,7 @@ feature of a set, over the real elements only. A set element is padding when all
 features are NaN; its mask entry is then False. Sets may have any length when sampled, so
 one network serves sets of 5 and of 500 elements.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> x = np.array([[[1.0], [3.0]], [[5.0], [np.nan]]])
     >>> layout = ObservationLayout.fit(x, "deepset")
@@ -60,7 +60,7 @@ def default_conditioning(x: np.ndarray) -> str:
     A 2-D array with NaN is *not* taken for sets of scalars: NaN rows there are more often
     failed simulations. Pass ``conditioning="deepset"`` for such sets.
 
-    Example:
+    Examples:
         >>> default_conditioning(np.zeros((4, 10, 1))), default_conditioning(np.zeros((4, 3)))
         ('deepset', 'mlp')
     """
@@ -251,7 +251,7 @@ def build_conditioner(
     ``hidden_layers`` sets the depth of the MLP only; the set and convolutional networks keep
     their own defaults.
 
-    Example:
+    Examples:
         >>> layout = ObservationLayout("vector", (3,), Standardizer(np.zeros(3), np.ones(3)))
         >>> net, width = build_conditioner("none", layout, features=8, hidden_features=16,
         ...                                hidden_layers=1)

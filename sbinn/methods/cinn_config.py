@@ -1,6 +1,6 @@
 """Architecture settings of the conditional INN, :class:`~sbinn.methods.cinn.CINN`.
 
-Example:
+Examples:
     >>> config = CINNConfig(conditioning="deepset", discrete_parameters=[2])
     >>> CINNConfig.from_json(config.to_json()) == config
     True

@@ -1,6 +1,6 @@
 """Which data sources :meth:`~sbinn.methods.cinn.CINN.fit` was given, checked in one place.
 
-Example:
+Examples:
     >>> check_fit_arguments([[0.0]], [[1.0]], None, None, False, None, None) is None
     True
     >>> check_fit_arguments([[0.0]], [[1.0]], None, 10, False, None, None)

@@ -45,7 +45,7 @@ stays independent standard-normal noise.
 :math:`[k - \tfrac12, k + \tfrac12]`; the loss bounds :math:`-\log P` from above (Theis et
 al., 2016), and samples are rounded back.
 
-Example:
+Examples:
     >>> import torch
     >>> from sbinn.nn import InvertibleNetwork, SharedCondition
     >>> _ = torch.manual_seed(0)
@@ -74,7 +74,7 @@ __all__ = ["ConditionalFlow", "ConditionalMaximumLikelihood", "standard_normal_l
 def standard_normal_log_prob(z: Tensor) -> Tensor:
     r""":math:`\log \mathcal{N}(z; 0, I)` per row.
 
-    Example:
+    Examples:
         >>> round(standard_normal_log_prob(torch.zeros(1, 2)).item(), 4)
         -1.8379
     """

@@ -39,7 +39,7 @@ drives down: far too narrow (a quarter of the true width on a 1-D linear-Gaussia
 With it the spread comes out somewhat too wide (5-15% there): the variances learned under
 dropout absorb the dropout noise of training, and sampling adds that noise once more.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> theta = rng.normal(size=(300, 2))
@@ -85,7 +85,7 @@ _LOG_VAR_BOUND = 15.0
 def thesis_training(**overrides: object) -> TrainingConfig:
     """Training settings of thesis appendix B.5.3: Adam, 1e-2 decaying to 1e-5, batches of 100.
 
-    Example:
+    Examples:
         >>> thesis_training(num_epochs=3).learning_rate
         0.01
     """

@@ -12,7 +12,7 @@ with ``z`` from another latent, e.g. a Gaussian mixture whose weights depend on 
 Data are standardised internally, so the kernel widths and noise levels below are in units
 of the training data's standard deviations.
 
-Example:
+Examples:
     >>> from simulators.kinematics import KinematicsSimulator
     >>> inn = BidirectionalINN(num_blocks=2, hidden_features=32, seed=0)
     >>> _ = inn.fit(simulator=KinematicsSimulator(), num_simulations=2000,

@@ -1,7 +1,7 @@
 """Architecture and objective settings of the bidirectional INN,
 :class:`~sbinn.methods.inn.BidirectionalINN`.
 
-Example:
+Examples:
     >>> from sbinn.methods.inn_latent_config import LatentConfig
     >>> config = INNConfig(num_blocks=4, latent=LatentConfig(kind="gaussian_mixture"))
     >>> INNConfig.from_json(config.to_json()) == config

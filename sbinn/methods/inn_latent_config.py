@@ -1,6 +1,6 @@
 """Which latent distribution the bidirectional INN uses, and its settings.
 
-Example:
+Examples:
     >>> config = LatentConfig(kind="gaussian_mixture", num_components=4, placement="corners",
     ...                       spread=4.0, std=1.0, final_temperature=0.02)
     >>> LatentConfig.from_json(config.to_json()) == config

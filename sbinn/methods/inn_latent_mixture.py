@@ -29,7 +29,7 @@ Default means follow the paper's experiments: ``"axes"`` puts them at :math:`\pm
 (inverse kinematics: :math:`(\pm 2, 0)`, :math:`\sigma = 0.3`), ``"corners"`` at vertices of
 the cube :math:`\{-a, a\}^{d_z}` (8 modes: :math:`(\pm 4, \pm 4)`, :math:`\sigma = 1`).
 
-Example:
+Examples:
     >>> latent = GaussianMixtureLatent(dim_y=3, dim_z=2, means=mixture_means(2, 2))
     >>> latent.weights(torch.zeros(1, 3))  # the weight network starts uniform
     tensor([[0.5000, 0.5000]], grad_fn=<SoftmaxBackward0>)
@@ -68,7 +68,7 @@ def mixture_means(
             :math:`\{-a, a\}^{d_z}` in binary order (at most :math:`2^{d_z}`).
         spread: :math:`a > 0`.
 
-    Example:
+    Examples:
         >>> mixture_means(2, 2)
         tensor([[-2.,  0.],
                 [ 2.,  0.]])
@@ -212,7 +212,7 @@ class GaussianMixtureLatent(LatentDistribution):
         Args:
             temperature: Overrides the current :attr:`temperature`.
 
-        Example:
+        Examples:
             >>> latent = GaussianMixtureLatent(1, 1, means=mixture_means(2, 1))
             >>> s = latent.relaxed_one_hot(torch.zeros(1, 1), 1000, temperature=0.01)
             >>> bool((s.max(dim=2).values > 0.99).float().mean() > 0.95)

@@ -32,7 +32,7 @@ noise is independent with mean 0), reconstructs ``[θ, 0]`` rather than the nois
 input, and adds observation noise before the reconstruction. Like here, its backward ``z``
 comes from the configured latent (``INNConfig.latent``), drawn differentiably.
 
-Example:
+Examples:
     >>> from sbinn.methods.inn_latents import StandardNormalLatent
     >>> from sbinn.nn import InvertibleNetwork
     >>> _ = torch.manual_seed(0)
@@ -60,9 +60,13 @@ class InvertibleMap(Protocol):
 
     dim: int
 
-    def __call__(self, x: Tensor) -> tuple[Tensor, Tensor]: ...
+    def __call__(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """The forward map: ``(y, log_det)``."""
+        ...
 
-    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]: ...
+    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        """The inverse map: ``(x, log_det)``."""
+        ...
 
 
 def _squared_norm(values: Tensor) -> Tensor:

@@ -21,7 +21,7 @@ the modes; their consistency theorem holds for any latent, also one that depends
 lives in :mod:`sbinn.methods.inn_latent_mixture`.
 :class:`~sbinn.methods.inn_latent_config.LatentConfig` names one of them and builds it.
 
-Example:
+Examples:
     >>> latent = StandardNormalLatent(dim_y=2, dim_z=3)
     >>> y = torch.zeros(4, 2)
     >>> latent.sample(y, 5, generator=torch.Generator().manual_seed(0)).shape
@@ -54,7 +54,7 @@ __all__ = [
 def check_positive_number(value: object, name: str) -> float:
     """Return ``value`` as a float, requiring a finite real number > 0.
 
-    Example:
+    Examples:
         >>> check_positive_number(float("nan"), "temperature")
         Traceback (most recent call last):
         ...
@@ -171,7 +171,7 @@ class LatentDistribution(nn.Module, ABC):
 class StandardNormalLatent(LatentDistribution):
     r""":math:`z \sim \mathcal{N}(0, I)`, independent of ``y``: the INN's original latent.
 
-    Example:
+    Examples:
         >>> latent = StandardNormalLatent(dim_y=1, dim_z=2)
         >>> z = latent.sample(torch.zeros(2000, 1), generator=torch.Generator().manual_seed(1))
         >>> round(z.std().item(), 1)
@@ -202,7 +202,7 @@ class StudentTLatent(LatentDistribution):
         degrees_of_freedom: :math:`\nu > 0`; the variance is finite for :math:`\nu > 2`.
         scale: :math:`s > 0`.
 
-    Example:
+    Examples:
         >>> latent = StudentTLatent(1, 1, degrees_of_freedom=4.0)
         >>> y = torch.zeros(1, 1)
         >>> ref = torch.distributions.StudentT(4.0).log_prob(torch.tensor(0.5))

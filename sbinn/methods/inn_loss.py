@@ -88,7 +88,7 @@ class LossWeights:
     def only(cls, *terms: str) -> LossWeights:
         """Default weights for ``terms`` and 0 for the rest, e.g. ``LossWeights.only("y", "z")``.
 
-        Example:
+        Examples:
             >>> LossWeights.only("x").y
             0.0
         """

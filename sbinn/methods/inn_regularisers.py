@@ -50,7 +50,7 @@ Smaller weights bound the subnetworks' Lipschitz constants and with them the cou
 every other parameter (ActNorm) alone, and it enters the loss, so Adam treats it like
 the other terms (coupled L2, not AdamW's decoupled decay).
 
-Example:
+Examples:
     >>> import torch
     >>> from sbinn.nn import InvertibleNetwork
     >>> _ = torch.manual_seed(0)
@@ -113,7 +113,7 @@ def finite_difference_penalty(
     Raises:
         ValueError: if ``epsilon`` is not a finite number > 0.
 
-    Example:
+    Examples:
         >>> from sbinn.nn import ActNorm
         >>> net = InvertibleNetwork([ActNorm(2)])
         >>> with torch.no_grad():
@@ -147,7 +147,7 @@ def flow_nll(out: Tensor, log_det: Tensor) -> Tensor:
     Returns:
         Scalar, in nats per sample (the :math:`\frac{d}{2}\log 2\pi` included).
 
-    Example:
+    Examples:
         >>> round(flow_nll(torch.zeros(3, 2), torch.zeros(3)).item(), 4)  # log(2π)
         1.8379
     """
@@ -158,7 +158,7 @@ def flow_nll(out: Tensor, log_det: Tensor) -> Tensor:
 def subnet_weights(network: nn.Module) -> Iterator[Tensor]:
     """The weight matrices (no biases) of every coupling subnetwork in ``network``.
 
-    Example:
+    Examples:
         >>> net = InvertibleNetwork.coupling_stack(4, 2, hidden_features=8, num_hidden_layers=1)
         >>> [tuple(w.shape) for w in subnet_weights(net)][:2]
         [(8, 2), (4, 8)]
@@ -178,7 +178,7 @@ def subnet_l2(network: nn.Module) -> Tensor:
     Raises:
         ValueError: if ``network`` has no coupling subnetwork.
 
-    Example:
+    Examples:
         >>> from sbinn.nn import ActNorm
         >>> subnet_l2(InvertibleNetwork([ActNorm(2)]))
         Traceback (most recent call last):
@@ -214,7 +214,7 @@ class Stabilisers:
         nf_weight: Weight of the normalising-flow NLL of the padded inputs (0: off).
         subnet_l2: Weight of the L2 penalty on the coupling subnetworks' weights (0: off).
 
-    Example:
+    Examples:
         >>> Stabilisers(nf_weight=1e-8).active
         True
         >>> Stabilisers.from_json(Stabilisers(fd_weight=0.1, fd_every=5).to_json())
@@ -274,7 +274,7 @@ class StabiliserTerms:
         network: The bidirectional INN.
         stabilisers: Which terms, with which settings.
 
-    Example:
+    Examples:
         >>> net = InvertibleNetwork.coupling_stack(2, 1, hidden_features=4)
         >>> terms = StabiliserTerms(net, Stabilisers(fd_weight=1.0, fd_every=2, subnet_l2=1.0))
         >>> u = torch.randn(8, 2)

@@ -44,7 +44,7 @@ class BackwardResimulator:
         support: The map of bounded parameters onto the real line, if the network uses one.
         seed: Seeds the simulator's noise.
 
-    Example:
+    Examples:
         >>> from sbinn.function_simulator import FunctionSimulator
         >>> from sbinn.priors import JointPrior, Uniform
         >>> sim = FunctionSimulator(lambda t: 2 * t, JointPrior({"a": Uniform(0.0, 1.0)}))

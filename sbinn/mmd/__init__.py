@@ -16,7 +16,7 @@ The kernel sets what "different" means; see each kernel's docstring for when
 to use it, and :mod:`sbinn.mmd.estimators` for the biased and unbiased
 estimators.
 
-Example:
+Examples:
     >>> import torch
     >>> from sbinn.mmd import InverseMultiquadratic, mmd2
     >>> _ = torch.manual_seed(0)

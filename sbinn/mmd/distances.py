@@ -19,7 +19,7 @@ measures keep MMD training stable:
   gradient there (the symmetric subgradient), so that autograd never produces
   ``inf`` or ``NaN`` when two samples coincide.
 
-Example:
+Examples:
     >>> import torch
     >>> squared_distances(torch.tensor([[0.0, 0.0]]), torch.tensor([[3.0, 4.0], [0.0, 0.0]]))
     tensor([[25.,  0.]])

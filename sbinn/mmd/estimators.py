@@ -14,7 +14,7 @@ within-set sums and divides by :math:`n(n-1)` and :math:`m(m-1)`; its mean is
 exactly :math:`\mathrm{MMD}^2`, so it scatters around 0, negative values
 included, when :math:`P = Q`.
 
-Example:
+Examples:
     >>> import torch
     >>> from sbinn.mmd import Gaussian
     >>> _ = torch.manual_seed(0)

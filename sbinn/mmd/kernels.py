@@ -5,7 +5,7 @@ only. A call checks the inputs, computes the matrix of squared distances once
 (:func:`~sbinn.mmd.distances.squared_distances`) and maps it elementwise.
 Each kernel's docstring says when to use it.
 
-Example:
+Examples:
     >>> import torch
     >>> x = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
     >>> InverseMultiquadratic(scales=(1.0,))(x, x)
@@ -111,7 +111,7 @@ class InverseMultiquadratic(Kernel):
     Args:
         scales: One positive width or a sequence of them; the kernel is the sum.
 
-    Example:
+    Examples:
         >>> kernel = InverseMultiquadratic(scales=(0.2, 1.0))
         >>> kernel(torch.zeros(1, 2), torch.tensor([[0.0, 0.0], [1.0, 0.0]]))
         tensor([[2.0000, 0.5385]])
@@ -149,7 +149,7 @@ class Gaussian(Kernel):
     Args:
         scales: One positive width (standard deviation) or a sequence of them.
 
-    Example:
+    Examples:
         >>> Gaussian(scales=1.0)(torch.zeros(1, 1), torch.tensor([[0.0], [2.0]]))
         tensor([[1.0000, 0.1353]])
     """
@@ -189,7 +189,7 @@ class ExponentialDistance(Kernel):
     Args:
         scale: Positive length scale :math:`h`.
 
-    Example:
+    Examples:
         >>> ExponentialDistance(scale=1.0)(torch.zeros(1, 2), torch.tensor([[3.0, 4.0]]))
         tensor([[0.0067]])
     """
@@ -244,7 +244,7 @@ class PowerDistance(Kernel):
     Args:
         power: Exponent :math:`\beta` in :math:`(0, 2)`.
 
-    Example:
+    Examples:
         >>> PowerDistance(power=0.5)(torch.zeros(1, 2), torch.tensor([[3.0, 4.0], [0.0, 0.0]]))
         tensor([[-2.2361, 0.0000]])
     """

@@ -6,7 +6,7 @@ Every block is an :class:`InvertibleModule`: ``forward(x, c=None)`` returns
 :meth:`InvertibleNetwork.coupling_stack` builds the usual
 [coupling, random orthogonal mixing] stack.
 
-Example:
+Examples:
     >>> import torch
     >>> from sbinn.nn import InvertibleNetwork
     >>> _ = torch.manual_seed(0)

@@ -13,7 +13,7 @@ blocks then see inputs of order one whatever the scale of the data. Until then
 :math:`b = \ell = 0` and the map is the identity, in either direction. The
 ``initialized`` flag is a buffer, so a loaded state dict is not re-initialised.
 
-Example:
+Examples:
     >>> _ = torch.manual_seed(0)
     >>> norm = ActNorm(2)
     >>> y, _ = norm(5.0 + 3.0 * torch.randn(1000, 2))
@@ -49,7 +49,7 @@ class ActNorm(InvertibleModule):
         log_scale: The log-scale :math:`\ell`, shape ``(dim,)``.
         initialized: Boolean buffer, true once the data-dependent initialisation ran.
 
-    Example:
+    Examples:
         >>> norm = ActNorm(3).eval()
         >>> y, log_det = norm(torch.ones(2, 3))
         >>> y.tolist(), log_det.tolist(), bool(norm.initialized)

@@ -8,7 +8,7 @@ A block is a map :math:`f_c : \mathbb{R}^d \to \mathbb{R}^d`, optionally conditi
 one value per row of the batch. Inputs are checked once here, so that subclasses
 implement only :meth:`~InvertibleModule._forward` and :meth:`~InvertibleModule._inverse`.
 
-Example:
+Examples:
     >>> class Shift(InvertibleModule):
     ...     def _forward(self, x, c):
     ...         return x + 1.0, x.new_zeros(x.shape[0])

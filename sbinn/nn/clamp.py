@@ -15,7 +15,7 @@ The ``atan`` clamp saturates more slowly (its tails decay like :math:`1/s`
 rather than exponentially), so gradients survive for large :math:`s`; its slope
 at zero is :math:`2/\pi` rather than 1.
 
-Example:
+Examples:
     >>> s = torch.tensor([-100.0, 0.0, 100.0])
     >>> soft_clamp(s, 2.0).tolist()
     [-2.0, 0.0, 2.0]
@@ -63,7 +63,7 @@ def soft_clamp(s: Tensor, alpha: float, kind: str = "tanh") -> Tensor:
         TypeError: if ``alpha`` is not a real number.
         ValueError: if ``alpha <= 0`` or not finite, or ``kind`` is unknown.
 
-    Example:
+    Examples:
         >>> soft_clamp(torch.zeros(2), 1.0, kind="atan").tolist()
         [0.0, 0.0]
     """

@@ -25,7 +25,7 @@ The additive (NICE) block drops the scales, :math:`y_2 = x_2 + t_2(x_1, c)`,
 :math:`y_1 = x_1 + t_1(y_2, c)`, and preserves volume: its log-determinant is 0.
 Both start as the identity, because their subnetworks start at zero output.
 
-Example:
+Examples:
     >>> _ = torch.manual_seed(0)
     >>> block = AffineCoupling(4, cond_dim=2, hidden_features=16)
     >>> x, c = torch.randn(8, 4), torch.randn(8, 2)
@@ -101,7 +101,7 @@ class AffineCoupling(_Coupling):
             :func:`~sbinn.nn.clamp.soft_clamp`) or ``"sigmoid"`` (Behrmann et al.'s scale in
             :math:`(1/2, 1)`, which ignores ``clamp``), see :mod:`sbinn.nn.scale`.
 
-    Example:
+    Examples:
         >>> _ = torch.manual_seed(0)
         >>> block = AffineCoupling(3, hidden_features=8, clamp_kind="atan")
         >>> for p in block.parameters():
@@ -161,7 +161,7 @@ class AdditiveCoupling(_Coupling):
         num_hidden_layers: Number of hidden layers per subnetwork.
         activation: Subnetwork activation, see :class:`~sbinn.nn.subnet.MLP`.
 
-    Example:
+    Examples:
         >>> _ = torch.manual_seed(0)
         >>> block = AdditiveCoupling(5, cond_dim=1, hidden_features=8)
         >>> for p in block.parameters():

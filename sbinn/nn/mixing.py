@@ -13,7 +13,7 @@ log-determinants are exactly 0.
 
 :class:`Permutation` is the special case of a random permutation matrix.
 
-Example:
+Examples:
     >>> mixing = RandomOrthogonalMixing(3, seed=0)
     >>> torch.allclose(mixing.weight @ mixing.weight.T, torch.eye(3), atol=1e-6)
     True
@@ -36,7 +36,7 @@ __all__ = ["Permutation", "RandomOrthogonalMixing", "haar_orthogonal"]
 def haar_orthogonal(dim: int, seed: int, *, dtype: torch.dtype = torch.float64) -> Tensor:
     """Draw a Haar-distributed ``(dim, dim)`` orthogonal matrix on the CPU, reproducibly.
 
-    Example:
+    Examples:
         >>> torch.equal(haar_orthogonal(4, 7), haar_orthogonal(4, 7))
         True
     """
@@ -63,7 +63,7 @@ class RandomOrthogonalMixing(InvertibleModule):
         dim: Number of features.
         seed: Seed of the matrix; equal seeds give equal matrices.
 
-    Example:
+    Examples:
         >>> mixing = RandomOrthogonalMixing(4, seed=1)
         >>> x = torch.randn(2, 4)
         >>> y, log_det = mixing(x)
@@ -119,7 +119,7 @@ class Permutation(InvertibleModule):
         dim: Number of features.
         seed: Seed of the permutation; equal seeds give equal permutations.
 
-    Example:
+    Examples:
         >>> permutation = Permutation(4, seed=0)
         >>> x = torch.arange(4.0)[None]
         >>> y, _ = permutation(x)

@@ -13,7 +13,7 @@ product of the blocks' Jacobians, so the log-determinants add up:
 The inverse runs :math:`f_K^{-1}, \dots, f_1^{-1}`. The condition :math:`c` goes
 to every conditional block (``cond_dim > 0``) and to no other.
 
-Example:
+Examples:
     >>> import torch
     >>> _ = torch.manual_seed(0)
     >>> net = InvertibleNetwork.coupling_stack(4, 3, cond_dim=2, hidden_features=16)
@@ -82,7 +82,7 @@ class InvertibleNetwork(InvertibleModule):
             (``cond_dim > 0``) all of the same ``cond_dim``, which becomes the
             network's.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from sbinn.nn import ActNorm, Permutation
         >>> net = InvertibleNetwork([ActNorm(3), Permutation(3, seed=0)])
@@ -138,7 +138,7 @@ class InvertibleNetwork(InvertibleModule):
             TypeError: on arguments of the wrong type.
             ValueError: on an unknown option string or an out-of-range number.
 
-        Example:
+        Examples:
             >>> net = InvertibleNetwork.coupling_stack(3, 2, coupling="additive", actnorm=True)
             >>> [type(block).__name__ for block in net.blocks]  # doctest: +NORMALIZE_WHITESPACE
             ['ActNorm', 'AdditiveCoupling', 'RandomOrthogonalMixing',

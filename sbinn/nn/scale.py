@@ -24,7 +24,7 @@ consequences of :math:`g < 1`:
 - a block does not start as the identity: at :math:`s = 0` the scale is
   :math:`(1 + \sigma(2))/2 \approx 0.940`. The bound ``alpha`` is not used.
 
-Example:
+Examples:
     >>> s = torch.tensor([-1e4, 0.0, 1e4])
     >>> log_scale(s, 2.0, "tanh").tolist()
     [-2.0, 0.0, 2.0]
@@ -56,7 +56,7 @@ def check_scale(alpha: object, kind: object) -> tuple[float, str]:
     ``alpha`` is checked for every kind, so that a configuration stays valid when only its
     ``kind`` is switched.
 
-    Example:
+    Examples:
         >>> check_scale(2, "sigmoid")
         (2.0, 'sigmoid')
         >>> check_scale(2.0, "softplus")
@@ -85,7 +85,7 @@ def log_scale(s: Tensor, alpha: float, kind: str = "tanh") -> Tensor:
         TypeError: if ``alpha`` is not a real number.
         ValueError: if ``alpha <= 0`` or not finite, or ``kind`` is unknown.
 
-    Example:
+    Examples:
         >>> log_scale(torch.zeros(1), 1.0, "sigmoid").item() < 0
         True
     """

@@ -7,7 +7,7 @@ a run, so it is computed once per run and broadcast, instead of once per row. Wi
 32-wide condition and 2-wide halves that is most of the first layer's work, and the
 ``(rows, cond_dim)`` copy of the condition is never made.
 
-Example:
+Examples:
     >>> c = SharedCondition(torch.tensor([[1.0], [2.0]]), repeats=3)
     >>> c.dense().flatten().tolist(), c.shape
     ([1.0, 1.0, 1.0, 2.0, 2.0, 2.0], (6, 1))
@@ -51,6 +51,7 @@ class SharedCondition:
 
     @property
     def dtype(self) -> torch.dtype:
+        """The dtype of the condition's values."""
         return self.values.dtype
 
     def dense(self) -> Tensor:
@@ -65,7 +66,7 @@ class SharedCondition:
         one batched product over runs, so the ``(rows, out)`` result is written in one pass
         rather than computed and then updated.
 
-        Example:
+        Examples:
             >>> _ = torch.manual_seed(0)
             >>> c = SharedCondition(torch.randn(2, 3), repeats=4)
             >>> h, weight, bias = torch.randn(8, 2), torch.randn(5, 5), torch.randn(5)

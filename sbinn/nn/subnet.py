@@ -7,7 +7,7 @@ identity map with log-determinant 0, and a coupling stack starts as the product
 of its fixed orthogonal mixings: training begins from a well-conditioned map, not
 from a composition of many random ones (the zero initialisation of GLOW).
 
-Example:
+Examples:
     >>> _ = torch.manual_seed(0)
     >>> mlp = MLP(3, 4, hidden_features=8, activation="silu")
     >>> mlp(torch.randn(5, 3)).abs().max().item()
@@ -53,7 +53,7 @@ class MLP(nn.Module):
         layers: The ``nn.Sequential`` of linear layers and activations; ``layers[-1]``
             is the zero-initialised output layer.
 
-    Example:
+    Examples:
         >>> mlp = MLP(2, 6, hidden_features=16, num_hidden_layers=1)
         >>> [type(layer).__name__ for layer in mlp.layers]
         ['Linear', 'ReLU', 'Linear']
@@ -98,7 +98,7 @@ class MLP(nn.Module):
         """``forward(cat([h, c.dense()]))``, with the condition's part of the first layer
         computed once per run of rows.
 
-        Example:
+        Examples:
             >>> _ = torch.manual_seed(0)
             >>> mlp = MLP(3, 2, hidden_features=8)
             >>> _ = torch.nn.init.normal_(mlp.layers[-1].weight)

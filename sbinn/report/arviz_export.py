@@ -20,7 +20,7 @@ Failed simulations are NaN there; their number is the group's attribute
 ``num_failed_simulations``. The ``prior`` group holds prior samples with
 dimensions ``(chain, draw)``.
 
-Example:
+Examples:
     >>> rng = np.random.default_rng(0)
     >>> idata = to_inference_data(rng.normal(size=(2, 100, 2)), parameter_names=["mu", "sigma"],
     ...                           x_obs=rng.normal(size=(2, 3)))
@@ -255,7 +255,7 @@ def to_inference_data(
             ``simulator`` and ``posterior_predictive``.
         SimulationError: if every posterior predictive simulation failed.
 
-    Example:
+    Examples:
         >>> from sbinn.function_simulator import FunctionSimulator
         >>> from sbinn.priors import JointPrior, Normal
         >>> simulator = FunctionSimulator(lambda t: np.hstack([t, 2 * t]),

@@ -12,7 +12,7 @@ From a notebook, comparing methods takes one call::
                                x_obs=x_test, simulator=simulator)
     report.write("calibration.html")    # also writes calibration.json
 
-Example:
+Examples:
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> rng = np.random.default_rng(0)

@@ -5,7 +5,7 @@ need only samples and true parameters; z-scores and contraction need prior sampl
 re-simulation errors need the observations and the simulator; C2ST and MMD need reference
 samples of the true posterior (an analytic posterior, or a trusted long run).
 
-Example:
+Examples:
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> theta = rng.normal(size=(200, 2))

@@ -7,7 +7,7 @@ after loading, that every image decoded and writes the count into the page
 (``<p id="image-check">``), so a reader sees at a glance that no figure is broken and a
 headless browser can confirm it.
 
-Example:
+Examples:
     >>> page = render_page("Demo", [Section("Numbers", [table(["a", "b"], [[1, "<x>"]])])])
     >>> "<td>&lt;x&gt;</td>" in page, page.startswith("<!DOCTYPE html>")
     (True, True)
@@ -78,7 +78,7 @@ def figure_html(fig: Figure, caption: str = "", *, dpi: int = 110, max_pixels: i
     longer side would exceed ``max_pixels``: a 13-parameter pair plot at full resolution
     made a 36 MB page that browsers struggle to open.
 
-    Example:
+    Examples:
         >>> import matplotlib
         >>> matplotlib.use("Agg")
         >>> import matplotlib.pyplot as plt
@@ -106,7 +106,7 @@ def figure_html(fig: Figure, caption: str = "", *, dpi: int = 110, max_pixels: i
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """An HTML table; every cell is converted with ``str`` and escaped.
 
-    Example:
+    Examples:
         >>> table(["metric"], [["0.5"]])
         '<table><tr><th>metric</th></tr><tr><td>0.5</td></tr></table>'
     """
@@ -123,7 +123,7 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 def preformatted(value: object) -> str:
     """``<pre>`` with ``value`` as indented JSON (or its text, if it is a string).
 
-    Example:
+    Examples:
         >>> preformatted({"seed": 0})
         '<pre>{\\n  &quot;seed&quot;: 0\\n}</pre>'
     """

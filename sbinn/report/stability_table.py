@@ -6,7 +6,7 @@ details; the summary shows the few numbers a reader needs to decide whether to t
 invertible part: the worst round trip at the training data and at the sampled points, the
 conditioning there, and the share of observations flagged.
 
-Example:
+Examples:
     >>> info = {"cinn": {"stability": {"checked": True,
     ...     "training": {"round_trip_z": {"error": {"max": 1e-6}, "non_finite_fraction": 0.0}},
     ...     "samples": {"round_trip_z": {"error": {"max": 2e-6}, "non_finite_fraction": 0.0},

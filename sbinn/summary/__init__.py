@@ -7,7 +7,7 @@ sets of any size (stars in a cluster) through :class:`DeepSet` or
 elements; :func:`pad_sets` builds both from a list of arrays. Every network has
 ``out_features``, the width of the summary it returns.
 
-Example:
+Examples:
     >>> import torch
     >>> from sbinn.summary import DeepSet, pad_sets
     >>> _ = torch.manual_seed(0)

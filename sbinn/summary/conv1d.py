@@ -6,7 +6,7 @@ head: where a feature sits on the grid (the wavelength of an emission line) is
 information about :math:`\theta` that a global pooling would throw away.
 Max pooling keeps the height of narrow peaks that average pooling would smear.
 
-Example:
+Examples:
     >>> import torch
     >>> _ = torch.manual_seed(0)
     >>> net = Conv1dSummary(100, 8)
@@ -48,7 +48,7 @@ class Conv1dSummary(nn.Module):
         features: The ``nn.Sequential`` of convolution stages.
         head: The linear layer on the flattened last feature map.
 
-    Example:
+    Examples:
         >>> import torch
         >>> net = Conv1dSummary(9, 2, channels=(4,), kernel_size=3, in_channels=2)
         >>> net(torch.zeros(5, 2, 9)).shape

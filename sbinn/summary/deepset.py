@@ -13,7 +13,7 @@ The mean describes the distribution of the elements, the scaled sum and
 its mass). Padded slots are masked out of every pooling, so a batch may mix sets of
 5 and of 500 elements.
 
-Example:
+Examples:
     >>> from sbinn.summary import pad_sets
     >>> _ = torch.manual_seed(0)
     >>> net = DeepSet(2, 4)
@@ -61,7 +61,7 @@ class DeepSet(nn.Module):
         psi: The per-element ``nn.Sequential``.
         rho: The ``nn.Sequential`` on the pooled vector.
 
-    Example:
+    Examples:
         >>> net = DeepSet(3, 2, pooling=("mean", "max"), include_set_size=False)
         >>> net.rho[0].in_features  # two poolings of 64 features each
         128

@@ -7,7 +7,7 @@ Padded slots may hold anything, NaN included: :func:`check_set_batch` zeroes
 them, so a set network gives the same output for a set alone and for the same
 set padded with garbage.
 
-Example:
+Examples:
     >>> x, mask = pad_sets([np.ones((2, 3)), np.ones((4, 3))])
     >>> x.shape, mask.sum(dim=1).tolist()
     (torch.Size([2, 4, 3]), [2, 4])
@@ -56,7 +56,7 @@ def pad_sets(
         ValueError: on an empty list, a set that is not 2-D, a set with no element,
             sets whose element dimensions differ, or NaN/inf in an element.
 
-    Example:
+    Examples:
         >>> pad_sets([np.zeros((3, 2)), np.zeros((0, 2))])
         Traceback (most recent call last):
         ...
@@ -133,7 +133,7 @@ def check_set_batch(
         ValueError: on a wrong shape of ``x`` or ``mask``, an empty batch, an empty set
             (a mask row that is all False), or NaN/inf in a real element.
 
-    Example:
+    Examples:
         >>> x = torch.tensor([[[1.0], [float("nan")]]])
         >>> x, mask = check_set_batch(x, torch.tensor([[True, False]]), 1)
         >>> x.flatten().tolist()
@@ -198,7 +198,7 @@ def log_set_size(mask: Tensor, dtype: torch.dtype) -> Tensor:
     The logarithm, not :math:`n` over a constant: set sizes span orders of magnitude
     (5 to 500 stars), and :math:`\log n` keeps both ends O(1) without a scale to tune.
 
-    Example:
+    Examples:
         >>> log_set_size(torch.tensor([[True, False], [True, True]]), torch.float32)
         tensor([[0.0000],
                 [0.6931]])

@@ -7,7 +7,7 @@ the identity, every layer here keeps PyTorch's random initialisation: a summary
 network that starts at zero would hand the cINN the same condition for every
 observation.
 
-Example:
+Examples:
     >>> _ = torch.manual_seed(0)
     >>> net = MLPSummary(5, 3)
     >>> h = net(torch.randn(10, 5))
@@ -40,7 +40,7 @@ def build_mlp(
 
     Arguments are checked here, so that every summary network reports them alike.
 
-    Example:
+    Examples:
         >>> [type(layer).__name__ for layer in build_mlp(2, 3, 8, 1, "elu")]
         ['Linear', 'ELU', 'Linear']
     """
@@ -82,7 +82,7 @@ class MLPSummary(nn.Module):
         out_features: Summary width.
         layers: The ``nn.Sequential`` of linear layers and activations.
 
-    Example:
+    Examples:
         >>> net = MLPSummary(4, 2, hidden_features=16, num_hidden_layers=1)
         >>> [type(layer).__name__ for layer in net.layers]
         ['Linear', 'LeakyReLU', 'Linear']

@@ -17,7 +17,7 @@ a final MLP.
 Padded slots are hidden from every attention with ``key_padding_mask``. They are
 still updated as queries, but nothing ever reads them, so they never reach the output.
 
-Example:
+Examples:
     >>> from sbinn.summary import pad_sets
     >>> _ = torch.manual_seed(0)
     >>> net = SetTransformer(2, 4, hidden_features=16, num_inducing=8)
@@ -111,7 +111,7 @@ class SetTransformer(nn.Module):
         pool: The PMA.
         head: The ``nn.Sequential`` on the pooled vector.
 
-    Example:
+    Examples:
         >>> SetTransformer(3, 2, hidden_features=30, num_heads=4)
         Traceback (most recent call last):
         ...

@@ -32,7 +32,7 @@ method cannot see in the sets (ABC) or that the set network ignores both count.
 **Per-bin calibration** (:func:`star_bin_calibration`): the calibration error of the test
 clusters of each bin, as metrics ``calibration_error_20-50_stars`` and so on.
 
-Example:
+Examples:
     >>> from simulators.cluster_cmd import ClusterCMDSimulator
     >>> theta, x = stratified_test_set(ClusterCMDSimulator(), 8, seed=0)
     >>> np.bincount(star_bin(set_mask(x).sum(axis=1))).tolist()
@@ -73,7 +73,7 @@ _SIMULATION_CHUNK = 1000
 def star_bin(counts: np.ndarray) -> np.ndarray:
     """Index into :data:`STAR_BINS` of each star count, -1 outside 20–2000.
 
-    Example:
+    Examples:
         >>> star_bin(np.array([5, 20, 50, 799, 2000, 2001])).tolist()
         [-1, 0, 1, 2, 3, -1]
     """
@@ -102,7 +102,7 @@ def stratified_test_set(simulator: Simulator, num: int, seed: int) -> tuple[np.n
             bin, or if 100 batches of prior draws cannot fill a bin (a prior that never
             gives such star counts).
 
-    Example:
+    Examples:
         >>> from simulators.cluster_cmd import ClusterCMDSimulator
         >>> stratified_test_set(ClusterCMDSimulator(), 3, seed=0)
         Traceback (most recent call last):
@@ -159,7 +159,7 @@ class StandardisedSummaries(CMDSummarySimulator):
         num_scale_simulations: Prior simulations behind the mean and standard deviation.
         seed: Their seed.
 
-    Example:
+    Examples:
         >>> from simulators.cluster_cmd import ClusterCMDSimulator
         >>> view = StandardisedSummaries(ClusterCMDSimulator(n_max=300), num_scale_simulations=200)
         >>> _, x = view.sets.sample_joint(2000, seed=1)
@@ -244,7 +244,7 @@ def star_bin_calibration(
     Raises:
         ValueError: if samples, truths and sets disagree in number.
 
-    Example:
+    Examples:
         >>> from simulators.cluster_cmd import ClusterCMDSimulator
         >>> sim = ClusterCMDSimulator()
         >>> theta, x = stratified_test_set(sim, 8, seed=0)

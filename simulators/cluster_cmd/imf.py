@@ -17,7 +17,7 @@ segment the CDF is analytic, so a draw is :math:`m = F^{-1}(u)` for :math:`u \si
 :meth:`KroupaIMF.sample_between` draws from the IMF truncated to a mass range per draw, which is
 how the simulator skips stars too faint to be seen.
 
-Example:
+Examples:
     >>> imf = KroupaIMF()
     >>> round(imf.mean_mass, 3)
     0.638
@@ -92,7 +92,7 @@ class KroupaIMF:
     def cdf(self, m: np.ndarray) -> np.ndarray:
         """Fraction of stars with mass below ``m``.
 
-        Example:
+        Examples:
             >>> KroupaIMF().cdf([0.1, 0.5, 100.0]).round(3).tolist()
             [0.0, 0.729, 1.0]
         """
@@ -120,7 +120,7 @@ class KroupaIMF:
     ) -> np.ndarray:
         """Draw one mass per entry from the IMF truncated to ``[m_low, m_high]`` (broadcast).
 
-        Example:
+        Examples:
             >>> imf = KroupaIMF()
             >>> m = imf.sample_between(np.full(1000, 2.0), 3.0, np.random.default_rng(0))
             >>> bool(m.min() >= 2.0 and m.max() <= 3.0)

@@ -28,7 +28,7 @@ defined as the magnitude at signal-to-noise 10, the error is
 
 with a calibration floor :math:`\sigma_0`. B and V are taken to reach the same limit.
 
-Example:
+Examples:
     >>> round(float(absolute_magnitude_v(0.0, np.log10(5772.0))), 2)  # the Sun
     4.81
     >>> round(float(intrinsic_colour(np.log10(5718.0))), 2)
@@ -97,7 +97,7 @@ def bolometric_correction_v(log_teff: np.ndarray) -> np.ndarray:
     Args:
         log_teff: :math:`\\log_{10} T_\\mathrm{eff}` in K, any shape.
 
-    Example:
+    Examples:
         >>> round(float(bolometric_correction_v(np.log10(5772.0))), 3)
         -0.081
     """
@@ -112,7 +112,7 @@ def bolometric_correction_v(log_teff: np.ndarray) -> np.ndarray:
 def intrinsic_colour(log_teff: np.ndarray) -> np.ndarray:
     """Unreddened :math:`(B-V)_0` from :math:`\\log_{10} T_\\mathrm{eff}` (Torres 2010, inverted).
 
-    Example:
+    Examples:
         >>> intrinsic_colour(np.log10([9531.1, 3982.8])).round(2).tolist()
         [0.0, 1.5]
     """
@@ -123,7 +123,7 @@ def intrinsic_colour(log_teff: np.ndarray) -> np.ndarray:
 def absolute_magnitude_v(log_l: np.ndarray, log_teff: np.ndarray) -> np.ndarray:
     """Absolute V magnitude from :math:`\\log_{10} L/L_\\odot` and :math:`\\log_{10} T_{eff}`.
 
-    Example:
+    Examples:
         >>> round(float(absolute_magnitude_v(1.0, np.log10(5772.0))), 2)
         2.31
     """
@@ -134,7 +134,7 @@ def absolute_magnitude_v(log_l: np.ndarray, log_teff: np.ndarray) -> np.ndarray:
 def colour_excess(a_v: np.ndarray) -> np.ndarray:
     """Colour excess :math:`E(B-V) = A_V / R_V`.
 
-    Example:
+    Examples:
         >>> float(colour_excess(0.31))
         0.1
     """
@@ -149,7 +149,7 @@ def magnitude_error(magnitude: np.ndarray, limit: float, floor: float = 0.01) ->
         limit: Magnitude at which the signal-to-noise ratio is :data:`SNR_AT_LIMIT`.
         floor: Calibration error added in quadrature (mag).
 
-    Example:
+    Examples:
         >>> magnitude_error(np.array([10.0, 20.0]), limit=20.0).round(3).tolist()
         [0.01, 0.109]
     """

@@ -57,7 +57,7 @@ Uniform in log age and in distance modulus are the customary uninformative choic
 isochrone fitting; uniform in log mass spreads the star counts over the decades the network
 must handle.
 
-Example:
+Examples:
     >>> sim = ClusterCMDSimulator(n_max=500)
     >>> theta, x = sim.sample_joint(3, seed=0)
     >>> x.shape
@@ -105,7 +105,7 @@ _LOG_MASS_MAX = 6.0  # beyond this a cluster has millions of visible stars: a co
 def cluster_cmd_prior() -> JointPrior:
     """The default prior over ``(log_age, feh, distance_mod, a_v, log_mass)``.
 
-    Example:
+    Examples:
         >>> cluster_cmd_prior().names
         ('log_age', 'feh', 'distance_mod', 'a_v', 'log_mass')
     """
@@ -123,7 +123,7 @@ def cluster_cmd_prior() -> JointPrior:
 def set_mask(x: np.ndarray) -> np.ndarray:
     """Boolean mask ``(n, length)`` of the stars present in NaN-padded sets ``(n, length, 3)``.
 
-    Example:
+    Examples:
         >>> set_mask(np.array([[[15.0, 0.6, 0.01], [np.nan] * 3]])).tolist()
         [[True, False]]
     """

@@ -55,7 +55,7 @@ so that its observations are these summaries: rejection ABC
 distance, the Euclidean distance on summaries standardised by their prior-predictive
 standard deviation.
 
-Example:
+Examples:
     >>> from simulators.cluster_cmd import ClusterCMDSimulator
     >>> _, x = ClusterCMDSimulator(n_max=500).sample_joint(4, seed=0)
     >>> s = cmd_summaries(x)
@@ -125,7 +125,7 @@ def cmd_summaries(x: object, *, chunk_size: int = _CHUNK) -> np.ndarray:
         ValueError: for a shape other than ``(n, length, 3)``, for inf, or for stars with
             some but not all features NaN.
 
-    Example:
+    Examples:
         >>> star = [15.0, 0.6, 0.01]
         >>> s = cmd_summaries(np.array([[star, star, [np.nan] * 3]]))
         >>> dict(zip(SUMMARY_NAMES[:3], s[0, :3].round(3).tolist()))
@@ -160,7 +160,7 @@ class CMDSummarySimulator(Simulator):
     Args:
         simulator: The set simulator; default ``ClusterCMDSimulator()``.
 
-    Example:
+    Examples:
         >>> sim = CMDSummarySimulator(ClusterCMDSimulator(n_max=300))
         >>> theta, s = sim.sample_joint(3, seed=1)
         >>> s.shape, sim.observation_names[:2]

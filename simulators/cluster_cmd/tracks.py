@@ -18,7 +18,7 @@ the last AGB point have left the AGB: post-AGB stars, white dwarfs or neutron st
 are not observed here (post-AGB stars live ~10^4 yr; white dwarfs are faint and hot, outside
 the colour calibration). Binaries, rotation and blue stragglers are not modelled.
 
-Example:
+Examples:
     >>> grid = IsochroneGrid.load()
     >>> iso = grid.interpolate(np.log10([4e9]), [0.0])
     >>> iso.mass.shape

@@ -12,7 +12,7 @@ summarise them:
 - ``max_share_error``: the largest absolute difference, over the colour's components,
   between a component's share of the samples that fall in them and its true share ``1 / k``.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from simulators.gaussian_mixture import GaussianMixtureSimulator
     >>> sim = GaussianMixtureSimulator()

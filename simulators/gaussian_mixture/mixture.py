@@ -18,7 +18,7 @@ process "pick a component, then a point". Hence the true posterior
 :math:`p(\theta \mid \text{colour})` is the equal-weight mixture of that colour's components,
 available through :meth:`MixturePrior.posterior_sample`.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> sim = GaussianMixtureSimulator()
     >>> theta, x = sim.sample_joint(4, seed=0)
@@ -84,6 +84,7 @@ class MixturePrior(Prior):
         return self.sample_components(rng.choice(members, num_samples), rng)
 
     def to_config(self) -> dict:
+        """The mixture's means and standard deviation, as JSON."""
         return {"family": "MixturePrior", "means": self.means.tolist(), "std": self.std}
 
 

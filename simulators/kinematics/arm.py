@@ -16,7 +16,7 @@ The posterior over poses for a given end point is often bimodal.
 Reference: L. Ardizzone, J. Kruse, S. Wirkert, et al., "Analyzing inverse problems with
 invertible neural networks", ICLR 2019.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> end_point(np.zeros((1, 4))).tolist()
     [[0.0, 2.0]]
@@ -46,9 +46,8 @@ def joint_positions(theta: np.ndarray, lengths: tuple[float, float, float] = ARM
         theta: Poses ``(n, 4)``: rail offset and three joint angles in radians.
         lengths: Segment lengths ``(l1, l2, l3)``.
 
-    Returns:
-        Array ``(n, 4, 2)``: for each pose the ``(y1, y2)`` coordinates of the four points,
-        from the rail to the end point. Useful for drawing arms.
+    The result has shape ``(n, 4, 2)``: for each pose the ``(y1, y2)`` coordinates of the four
+    points, from the rail to the end point. Useful for drawing arms.
     """
     theta = as_2d_float_array(theta, 4, "theta")
     offset, a2, a3, a4 = theta.T

@@ -11,7 +11,7 @@ The rail offset is an equal mixture of two narrow Gaussians, the joint angles ar
 End points reachable from both rail modes then have a posterior with two well-separated
 modes, the case where a Gaussian latent must tear its mass apart.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> prior = BimodalRailPrior()
     >>> theta = prior.sample(4000, np.random.default_rng(0))

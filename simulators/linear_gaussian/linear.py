@@ -24,7 +24,7 @@ The matrix has i.i.d. entries :math:`A_{ij} \sim \mathcal{N}(0, 1/d)` drawn from
 ``numpy.random.default_rng(seed)`` (see :func:`mixing_matrix`), so under the default prior
 every noise-free observation component has unit variance on average, whatever :math:`d`.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> sim = LinearGaussianSimulator(dim_theta=5, noise_std=0.1, seed=0)
     >>> theta, x = sim.sample_joint(3, seed=1)
@@ -52,7 +52,7 @@ __all__ = ["GaussianPrior", "LinearGaussianSimulator", "mixing_matrix"]
 def mixing_matrix(dim_x: int, dim_theta: int, seed: int) -> np.ndarray:
     """The forward matrix ``(dim_x, dim_theta)``: i.i.d. ``N(0, 1/dim_theta)`` entries.
 
-    Example:
+    Examples:
         >>> bool(np.array_equal(mixing_matrix(3, 5, seed=0), mixing_matrix(3, 5, seed=0)))
         True
     """
@@ -74,7 +74,7 @@ class GaussianPrior(Prior):
         mean: Mean vector ``(d,)``.
         cov: Symmetric positive definite covariance ``(d, d)``.
 
-    Example:
+    Examples:
         >>> prior = GaussianPrior(np.zeros(2), np.eye(2))
         >>> float(prior.log_prob(np.zeros((1, 2)))[0].round(4))
         -1.8379
@@ -212,7 +212,7 @@ class LinearGaussianSimulator(Simulator):
     def posterior_entropy(self) -> float:
         r"""Differential entropy :math:`\tfrac12\log\det(2\pi e\,\Sigma)` of the posterior, in nats.
 
-        Example:
+        Examples:
             >>> sharp, broad = (LinearGaussianSimulator(noise_std=s) for s in (0.01, 1.0))
             >>> bool(sharp.posterior_entropy() < broad.posterior_entropy())
             True

@@ -29,7 +29,7 @@ The marginal of :math:`\mu` is a Student-t with :math:`2\alpha` degrees of freed
 location :math:`m` and scale :math:`\sqrt{\beta / (\alpha\kappa)}`; its standard deviation is
 :math:`\sqrt{\beta / ((\alpha - 1)\kappa)}` for :math:`\alpha > 1`.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> prior = NormalInverseGamma(0.0, 1.0, 3.0, 2.0)
     >>> posterior = prior.update(np.array([[1.0, 2.0, 3.0]]), np.ones((1, 3), dtype=bool))
@@ -188,7 +188,7 @@ class NormalInverseGammaPrior(Prior):
         alpha0: Shape of the inverse-gamma prior on the variance (> 0).
         beta0: Scale of the inverse-gamma prior on the variance (> 0).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> prior = NormalInverseGammaPrior()
         >>> prior.names

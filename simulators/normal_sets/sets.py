@@ -25,7 +25,7 @@ with a mask that is True for present entries, is the one set summary networks ta
 the mask explicitly, and fill the padding before pooling by multiplying with the mask,
 since NaN times 0 is NaN: ``np.where(mask[..., None], x, 0.0)``.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> sim = NormalSetsSimulator(n_min=5, n_max=20)
     >>> theta, x = sim.sample_joint(4, seed=0)
@@ -59,7 +59,7 @@ SET_SIZE_LAWS = ("log_uniform", "uniform")
 def set_mask(x: np.ndarray) -> np.ndarray:
     """Boolean mask ``(n, length)`` of the present entries of NaN-padded sets ``(n, length, 1)``.
 
-    Example:
+    Examples:
         >>> set_mask(np.array([[[1.0], [np.nan]]])).tolist()
         [[True, False]]
     """
@@ -179,7 +179,7 @@ class NormalSetsSimulator(Simulator):
             ``(padded, mask)``: NaN-padded sets ``(n, n_max, 1)`` and the boolean mask
             ``(n, n_max)``. A failed row is all NaN with an all-False mask.
 
-        Example:
+        Examples:
             >>> sim = NormalSetsSimulator(n_max=10)
             >>> padded, mask = sim.simulate_sets([[0.0, 0.0], [1.0, -1.0]], 0, set_sizes=[3, 7])
             >>> mask.sum(axis=1).tolist()

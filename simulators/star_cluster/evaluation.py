@@ -14,7 +14,7 @@ samples. :math:`b = 1/3` for a normal distribution, :math:`5/9` for a uniform on
 values point to two modes. It then overlays every method's posterior for that observation.
 Masses, efficiencies and densities are drawn in log10: their priors are log-uniform.
 
-Example:
+Examples:
     >>> rng = np.random.default_rng(0)
     >>> one_mode = rng.normal(size=(1, 4000, 1))
     >>> two_modes = np.concatenate([one_mode[:, :2000] - 4, one_mode[:, 2000:] + 4], axis=1)

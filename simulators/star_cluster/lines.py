@@ -24,7 +24,7 @@ r"""Emission lines of the shell's HII region: photoionisation grid, Hβ, dust an
   a foreground screen of :math:`A_V` magnitudes.
 - **Noise.** Independent Gaussian scatter of ``noise_dex`` in each log10 luminosity.
 
-Example:
+Examples:
     >>> coords, clipped = grid_coordinates(np.array([8.5]), np.array([6.0]), np.array([-3.0]))
     >>> ratios = line_ratios(coords)
     >>> ratios.shape, float(ratios[0, 0])
@@ -90,7 +90,7 @@ def grid_coordinates(
         ``(coords, clipped)``: coords ``(batch, 3)`` inside the grid, clipped ``(batch, 3)``
         booleans per axis.
 
-    Example:
+    Examples:
         >>> grid_coordinates(np.array([9.5]), np.array([5.0]), np.array([-1.0]))[1].tolist()
         [[True, False, True]]
     """
@@ -126,7 +126,7 @@ def attenuation_magnitudes(wavelength_angstrom: np.ndarray, r_v: float = 3.1) ->
 
     Valid for 0.3 ≤ x = 1/λ[µm] ≤ 3.3 (0.303–3.3 µm).
 
-    Example:
+    Examples:
         >>> np.round(attenuation_magnitudes(np.array([4861.33, 6562.82])), 3).tolist()
         [1.164, 0.818]
     """

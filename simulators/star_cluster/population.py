@@ -31,7 +31,7 @@ it scales linearly with cluster mass. Starburst99 (Leitherer et al. 1999, 2014; 
 Geneva 2012 tracks, Z = 0.014) is *not* used to build it, only to validate it
 (``tests/simulators/star_cluster``).
 
-Example:
+Examples:
     >>> table = feedback_table(0.014)
     >>> budget = table.at(np.array([1.0]), np.array([1e6]))
     >>> round(float(np.log10(budget["Q"][0])), 2)
@@ -88,7 +88,7 @@ def lyman_continuum_rate(temperature: np.ndarray, radius_cm: np.ndarray) -> np.n
     summed as :math:`\sum_k e^{-k x_0}(x_0^2/k + 2x_0/k^2 + 2/k^3)` on a grid of
     :math:`\log x_0` and interpolated (relative error below 1e-4).
 
-    Example:
+    Examples:
         >>> round(float(np.log10(lyman_continuum_rate(4e4, 10 * R_SUN))), 2)
         49.09
     """
@@ -124,7 +124,7 @@ def vink_mass_loss(
         luminosity: L [L☉]. mass: M [M☉]. temperature: Teff [K].
         metallicity: Z; Vink's solar value is 0.019.
 
-    Example:
+    Examples:
         >>> mdot, ratio = vink_mass_loss(np.array(5e5), np.array(60.0), np.array(45e3), 0.019)
         >>> round(float(np.log10(mdot)), 2), float(ratio)
         (-5.68, 2.6)
@@ -145,7 +145,7 @@ def vink_mass_loss(
 def kroupa_imf(mass: np.ndarray) -> np.ndarray:
     """Kroupa (2001) IMF per unit mass, normalised to one solar mass formed on 0.1–100 M☉.
 
-    Example:
+    Examples:
         >>> m = np.geomspace(0.1, 100.0, 20001)
         >>> round(float(np.trapezoid(m * kroupa_imf(m), m)), 4)
         1.0
@@ -168,7 +168,7 @@ def main_sequence_feedback(
     """Ionising photons [s^-1], wind power [erg/s] and wind momentum flux [dyn] of
     main-sequence stars of ``mass`` [M☉], ``luminosity`` [L☉] and ``radius`` [R☉].
 
-    Example:
+    Examples:
         >>> q, power, pdot = main_sequence_feedback(
         ...     np.array([60.0]), np.array([5e5]), np.array([12.0]), 0.014
         ... )
@@ -266,7 +266,7 @@ class FeedbackGrid:
     """Feedback tables on a log-uniform metallicity grid, interpolated bilinearly in
     (log age, log Z) for a batch of clusters of different metallicities.
 
-    Example:
+    Examples:
         >>> grid = feedback_grid()
         >>> where = grid.locate(np.array([0.014, 0.004]))
         >>> budget = grid.at(np.array([1.0, 1.0]), np.array([1e6, 1e6]), where)

@@ -22,7 +22,7 @@ parameter          prior                           unit / meaning
   shell would give tens of magnitudes for massive young clouds, while real shells are
   clumpy and observed HII regions show A_V of 0–3 mag. ``max_av = 0`` drops it.
 
-Example:
+Examples:
     >>> prior = star_cluster_prior()
     >>> prior.names
     ('cloud_mass', 'sfe', 'cloud_density', 'age', 'oxygen', 'A_V')
@@ -57,7 +57,7 @@ PARAMETER_UNITS = {
 def oxygen_to_metallicity(oxygen: np.ndarray) -> np.ndarray:
     """Metal mass fraction Z for 12 + log O/H, scaled from the Sun.
 
-    Example:
+    Examples:
         >>> float(oxygen_to_metallicity(8.69))
         0.014
     """

@@ -50,7 +50,7 @@ youngest burst, from ``start_myr`` to each cluster's age: every cluster takes
 ``num_steps`` steps of its own length, so the whole batch advances together with no
 per-sample loop. Phase switches and recollapse are checked between steps.
 
-Example:
+Examples:
     >>> ones = np.ones(2)
     >>> ages = np.array([1.0, 5.0])
     >>> state = evolve_shell(ages, 1e6 * ones, 0.05 * ones, 300 * ones, 0.014 * ones)
@@ -176,7 +176,7 @@ class ShellState:
 def cooling_time_myr(l_mech: np.ndarray, density: np.ndarray, z_ratio: np.ndarray) -> np.ndarray:
     """Cooling time [Myr] of a wind bubble's interior (Mac Low & McCray 1988).
 
-    Example:
+    Examples:
         >>> round(float(cooling_time_myr(1e40, 100.0, 1.0)), 2)
         1.97
     """

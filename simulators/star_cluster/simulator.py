@@ -30,7 +30,7 @@ shell velocity [km/s] and the age of the youngest generation [Myr] (which differ
 ``age`` after a recollapse), plus diagnostics; :meth:`simulate_with_targets` returns them
 next to the lines, for inference on these composites.
 
-Example:
+Examples:
     >>> sim = StarClusterSimulator()
     >>> theta, x = sim.sample_joint(4, seed=2)
     >>> x.shape, sim.observation_names[:2]
@@ -196,7 +196,7 @@ class StarClusterSimulator(Simulator):
             ``clipped`` (``(n, 3)``: O/H, P, U clipped to the grid) and
             ``absorbed_fraction`` of the ionising photons.
 
-        Example:
+        Examples:
             >>> sim = StarClusterSimulator()
             >>> d = sim.derived(np.array([[1e6, 0.05, 300.0, 2.0, 8.69, 0.5]]))
             >>> bool(d["radius_pc"][0] > 1), float(d["youngest_age_myr"][0])
@@ -230,7 +230,7 @@ class StarClusterSimulator(Simulator):
         Failed rows are NaN in both. To infer the composites, append the targets to
         ``theta`` (or use them in its place) when training.
 
-        Example:
+        Examples:
             >>> sim = StarClusterSimulator()
             >>> theta = sim.prior.sample(3, np.random.default_rng(0))
             >>> x, targets = sim.simulate_with_targets(theta, rng=1)

@@ -32,7 +32,7 @@ code: x of eq. 6 is the published form (SSE uses a later form in Z; they differ 
 and the floor R_TMS ≥ 1.5 R_ZAMS is applied below 0.5 M☉ (SSE: up to a17; the floor only
 binds below 0.4 M☉ for 1e-4 ≤ Z ≤ 0.03, so the two agree).
 
-Example:
+Examples:
     >>> lum, rad, on_ms = main_sequence_track(np.array([60.0]), np.array([[0.0], [3.0]]), 0.014)
     >>> bool(lum[1, 0] > lum[0, 0] and rad[1, 0] > 2 * rad[0, 0]), on_ms[:, 0].tolist()
     (True, [True, True])
@@ -166,7 +166,7 @@ def _tout(coefficients: np.ndarray, metallicity: float) -> np.ndarray:
 def zams_luminosity(mass: np.ndarray, metallicity: float = 0.02) -> np.ndarray:
     """ZAMS luminosity [L☉] of stars of ``mass`` [M☉] (Tout et al. 1996, eq. 1).
 
-    Example:
+    Examples:
         >>> round(float(zams_luminosity(1.0)), 3)
         0.698
     """
@@ -178,7 +178,7 @@ def zams_luminosity(mass: np.ndarray, metallicity: float = 0.02) -> np.ndarray:
 def zams_radius(mass: np.ndarray, metallicity: float = 0.02) -> np.ndarray:
     """ZAMS radius [R☉] of stars of ``mass`` [M☉] (Tout et al. 1996, eq. 2).
 
-    Example:
+    Examples:
         >>> round(float(zams_radius(1.0)), 3)
         0.888
     """
@@ -191,7 +191,7 @@ def zams_radius(mass: np.ndarray, metallicity: float = 0.02) -> np.ndarray:
 def lifetime_myr(mass: np.ndarray, metallicity: float = 0.02) -> np.ndarray:
     """Total stellar lifetime [Myr] (Raiteri, Villata & Navarro 1996, eq. 3; 7e-5 ≤ Z ≤ 0.03).
 
-    Example:
+    Examples:
         >>> np.round(lifetime_myr(np.array([8.0, 100.0]), 0.02), 1).tolist()
         [38.0, 3.3]
     """
@@ -208,7 +208,7 @@ def hurley_coefficients(metallicity: float) -> dict:
     """The coefficients :math:`a_n` of HPT Appendix A at ``metallicity``, with its limits,
     and M_hook (eq. 1) and x (eq. 6) under the keys ``"hook"`` and ``"x"``.
 
-    Example:
+    Examples:
         >>> a = hurley_coefficients(0.02)
         >>> round(a[5], 4), round(a[33], 2), round(a[17], 3)
         (0.3426, 1.4, 1.4)
@@ -258,7 +258,7 @@ def hurley_coefficients(metallicity: float) -> dict:
 def main_sequence_time(mass: np.ndarray, metallicity: float) -> tuple[np.ndarray, np.ndarray]:
     """Main-sequence lifetime and start of the hook, both [Myr] (HPT eqs. 4–7).
 
-    Example:
+    Examples:
         >>> t_ms, t_hook = main_sequence_time(np.array([1.0, 20.0]), 0.02)
         >>> np.round(t_ms, 1).tolist()
         [11003.1, 8.7]

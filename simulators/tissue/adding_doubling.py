@@ -38,7 +38,7 @@ of turbid media by using the adding-doubling method", Appl. Opt. 32, 559-568 (19
 S. A. Prahl, "The adding-doubling method", in Optical-Thermal Response of Laser-Irradiated
 Tissue, A. J. Welch and M. J. C. van Gemert, eds. (Plenum, 1995), pp. 101-129.
 
-Example:
+Examples:
     >>> out = slab_rt(mu_a=10.0, mu_s=90.0, g=0.75, n=1.0, thickness=0.02)  # MCML's slab
     >>> round(float(out.reflectance), 3), round(float(out.transmittance), 3)
     (0.097, 0.661)

@@ -50,7 +50,7 @@ References:
     Int J CARS 11(6):909-917, 2016. Code: github.com/swirkert/ipcai2016 (``mc/dfmanipulations.py``,
     ``regression/preprocessing.py``).
 
-Example:
+Examples:
     >>> import numpy as np
     >>> camera = MultispectralCamera(snr=50.0, normalisation="l1")
     >>> camera.wavelengths.shape
@@ -133,7 +133,7 @@ def band_wavelengths(
         Array ``(len(centres_nm) * points_per_band,)``, band-major: the nodes of the first
         band in increasing order, then those of the second band, and so on.
 
-    Example:
+    Examples:
         >>> band_wavelengths(3)[:3].round(2).tolist()
         [466.67, 470.0, 473.33]
         >>> band_wavelengths(5, centres_nm=(500.0,)).tolist()
@@ -161,7 +161,7 @@ def band_average(reflectance: np.ndarray, points_per_band: int = 3) -> np.ndarra
         ValueError: when the number of wavelengths is not a multiple of ``points_per_band``,
             or on NaN or inf.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> grid = band_wavelengths(3)
         >>> band_average(1e-3 * grid).round(3).tolist()  # linear spectrum: exact
@@ -194,7 +194,7 @@ def add_multiplicative_noise(
     Returns:
         New array ``values * (1 + eps / snr)`` with ``eps ~ N(0, 1)``, same shape as ``values``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> y = add_multiplicative_noise(np.ones((20_000, 2)), 10.0, np.random.default_rng(0))
         >>> y.std(axis=0).round(2).tolist()
@@ -229,7 +229,7 @@ def l1_normalise(values: np.ndarray) -> np.ndarray:
     Raises:
         ValueError: on NaN or inf, or on a row whose L1 norm is zero.
 
-    Example:
+    Examples:
         >>> l1_normalise([[1.0, 3.0]]).tolist()
         [[0.25, 0.75]]
     """
@@ -251,7 +251,7 @@ def wirkert_features(values: np.ndarray) -> np.ndarray:
     logarithm finite after noise; the L1 step removes a multiplicative illumination factor;
     the L2 step puts every feature vector on the unit sphere.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> f = wirkert_features([[0.2, 0.4, 0.1]])
         >>> round(float(np.linalg.norm(f)), 12)
@@ -282,7 +282,7 @@ class MultispectralCamera:
         centres_nm: Band centres in nm.
         width_nm: Boxcar width in nm.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> camera = MultispectralCamera(points_per_band=5)
         >>> camera.num_bands, camera.wavelengths.size
@@ -336,7 +336,7 @@ class MultispectralCamera:
     def observe_given_noise(self, reflectance: np.ndarray, noise: np.ndarray) -> np.ndarray:
         """:meth:`observe` with the standard-normal noise draws ``(batch, num_bands)`` given.
 
-        Example:
+        Examples:
             >>> camera = MultispectralCamera(snr=10.0)
             >>> flat = np.full((1, camera.wavelengths.size), 0.5)
             >>> camera.observe_given_noise(flat, np.full((1, 8), 2.0))[0, 0]

@@ -19,7 +19,7 @@ per method with the marginals of sO2, v_hb_1, a_mie_1, g_1 and d_1 over the prio
 and the truth (dashed), and the joint of v_hb_1 and a_mie_1, which the physics correlates:
 more blood absorbs more, and more scattering brings the light back.
 
-Example:
+Examples:
     >>> from simulators.tissue import TissueSimulator
     >>> sim = TissueSimulator("colon")
     >>> theta = sim.prior.sample(50, np.random.default_rng(0))

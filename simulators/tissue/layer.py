@@ -65,7 +65,7 @@ grazing bins with :math:`\Delta\tau/\mu \gtrsim 1`). A layer with a bin more gra
 :data:`EIGEN_MIN_COSINE` (two almost equal indices) makes :math:`Z` ill-conditioned; such
 layers are doubled instead.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> from simulators.tissue.quadrature import direction_grid
     >>> grid = direction_grid(np.array([[1.0]]))

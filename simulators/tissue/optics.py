@@ -20,7 +20,7 @@ S. Wirkert et al., "Robust near real-time estimation of physiological parameters
 megapixel multispectral images with inverse Monte Carlo and random forest regression",
 Int. J. CARS 11, 909-917 (2016).
 
-Example:
+Examples:
     >>> round(float(absorption(560.0, blood_volume=0.02, saturation=0.7)), 2)
     3.34
     >>> float(scattering(500.0, a_mie=20.0, b_mie=1.286, g=0.8))
@@ -66,7 +66,7 @@ def extinction_coefficients(wavelength_nm: np.ndarray | float) -> tuple[np.ndarr
     Raises:
         ValueError: for wavelengths outside the tabulated 250-1000 nm.
 
-    Example:
+    Examples:
         >>> [float(v) for v in extinction_coefficients(470.0)]
         [33209.2, 16156.4]
     """

@@ -53,7 +53,7 @@ last "mucosa" (n = 1.38), which puts the mucosa at the bottom; the order is kept
 Which setting the thesis' Table 4.2 used is not stated there; its Fig. 4.8 shows five
 parameters (sO2, v_hb, a_mie, g, d), consistent with "colon", where b_mie and n are fixed.
 
-Example:
+Examples:
     >>> import numpy as np
     >>> prior = tissue_prior("colon")
     >>> prior.dim, prior.names[:3]
@@ -167,7 +167,7 @@ def tissue_setting(setting: str = "generic") -> TissueSetting:
     Raises:
         ValueError: for an unknown setting.
 
-    Example:
+    Examples:
         >>> tissue_setting("colon").fixed["n"]
         (1.36, 1.36, 1.38)
         >>> tissue_setting("skin")
@@ -183,7 +183,7 @@ def tissue_setting(setting: str = "generic") -> TissueSetting:
 def tissue_prior(setting: str = "generic") -> JointPrior:
     """Prior over the varied tissue parameters of ``setting`` (see the module docstring).
 
-    Example:
+    Examples:
         >>> tissue_prior("generic").dim
         16
     """
@@ -203,7 +203,7 @@ def layer_parameters(theta: np.ndarray, setting: str = "generic") -> dict[str, n
         "n": ..., "d": (batch, 3)}`` in the units of :data:`PARAMETER_UNITS`, layer 1 (top)
         first.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> theta = tissue_prior("generic").sample(2, np.random.default_rng(1))
         >>> sorted(layer_parameters(theta, "generic"))

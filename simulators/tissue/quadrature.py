@@ -21,7 +21,7 @@ every critical angle is an interval end:
 Reference: S. A. Prahl, M. J. C. van Gemert, A. J. Welch, "Determining the optical properties
 of turbid media by using the adding-doubling method", Appl. Opt. 32, 559-568 (1993).
 
-Example:
+Examples:
     >>> import numpy as np
     >>> nodes, weights = radau_unit(4)
     >>> float(nodes[0]), round(float(weights.sum()), 12)
@@ -149,7 +149,7 @@ def direction_grid(
             whose only such interval is 1.36-1.38), under a tenth of the solver's distance
             to iadpython (4.6e-4), and saved 2-4 of 20-26 bins.
 
-    Example:
+    Examples:
         >>> grid = direction_grid(np.array([[1.4]]), cone_points=4, trapped_points=2)
         >>> grid.u.shape, round(float(grid.weight.sum()), 12)
         ((1, 6), 1.96)

@@ -13,7 +13,7 @@ index, so light leaving the bottom is lost rather than reflected back by an inte
 The reflectance is diffuse only; the specular reflection of the top surface is left out,
 as a camera with crossed polarisers sees it.
 
-Example:
+Examples:
     >>> sim = TissueSimulator("colon", camera=MultispectralCamera(snr=100.0))
     >>> theta, x = sim.sample_joint(2, seed=0)
     >>> x.shape, bool(np.all((x > 0) & (x < 1)))

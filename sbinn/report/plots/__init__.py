@@ -6,7 +6,7 @@ samples), true parameters ``(n_obs, dim_theta)`` and optional
 ``parameter_names``. None calls ``plt.show``; close figures you no longer need
 with ``plt.close(fig)``.
 
-Example:
+Examples:
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt

@@ -5,7 +5,7 @@ method's name to its samples; :func:`as_method_samples` turns both into a list
 of ``(label, samples)`` pairs, with ``label=None`` for a lone array so that no
 legend is drawn for it.
 
-Example:
+Examples:
     >>> pairs = as_method_samples({"cINN": np.zeros((2, 5, 1)), "ABC": np.ones((2, 3, 1))})
     >>> [(label, s.shape) for label, s in pairs]
     [('cINN', (2, 5, 1)), ('ABC', (2, 3, 1))]
@@ -51,7 +51,7 @@ def method_color(index: int) -> str:
 def check_choice(value: object, choices: tuple[str, ...], name: str) -> str:
     """Return ``value`` if it is one of ``choices``, else raise a ValueError naming them.
 
-    Example:
+    Examples:
         >>> check_choice("box", ("std", "interval"), "error_bars")
         Traceback (most recent call last):
         ...
@@ -107,7 +107,7 @@ def one_observation(
     which row ``observation`` is taken, or one observation, ``(num_samples, dim_theta)``.
     ``theta_true`` may be ``None``, one vector ``(dim_theta,)``, or one row per observation.
 
-    Example:
+    Examples:
         >>> samples, truth = one_observation(np.zeros((3, 10, 2)), np.eye(3, 2), 1)
         >>> samples.shape, truth.tolist()
         ((10, 2), [0.0, 1.0])
@@ -152,7 +152,7 @@ def panel_grid(
 
     Unused cells of the last row are removed, so ``len(fig.axes) == num_panels``.
 
-    Example:
+    Examples:
         >>> fig, axes = panel_grid(5)
         >>> len(fig.axes), len(axes)
         (5, 5)

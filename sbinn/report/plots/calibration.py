@@ -9,7 +9,7 @@ noise from a finite test set. All resamples are one matrix product of the
 per-observation inside-the-interval indicators, so the band costs about as much
 as the curve.
 
-Example:
+Examples:
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt

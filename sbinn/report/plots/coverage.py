@@ -6,7 +6,7 @@ curve follows the diagonal; below it the posterior is over-confident (or
 biased), above it under-confident. The shaded band is the pointwise bootstrap
 interval of the coverage over the test observations.
 
-Example:
+Examples:
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt

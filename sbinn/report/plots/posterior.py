@@ -10,7 +10,7 @@ Both share one axis range per parameter: the central 99.8% of every layer's
 samples and the true value, padded by 5%, so that every layer lies on the plot
 and a far tail of one sample does not squash the rest.
 
-Example:
+Examples:
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
@@ -246,7 +246,7 @@ def plot_posterior_overlay(
     Returns:
         A figure with ``dim_theta`` axes (marginals) or ``dim_theta**2`` axes (corner).
 
-    Example:
+    Examples:
         >>> import matplotlib
         >>> matplotlib.use("Agg")
         >>> import matplotlib.pyplot as plt

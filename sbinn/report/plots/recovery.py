@@ -6,7 +6,7 @@ credible interval around the posterior median. The median goes with the
 interval because it always lies inside it, whereas the mean of a skewed
 posterior can fall outside its own interval.
 
-Example:
+Examples:
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt

@@ -8,7 +8,7 @@ Table 4.1 in Ardizzone's thesis. Failed re-simulations are excluded and their
 count is shown in the legend. All methods share the bins, and each histogram is
 normalised to unit area, so methods with different sample counts compare.
 
-Example:
+Examples:
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
@@ -111,7 +111,7 @@ def plot_resimulation_distances(
         log_scale: Logarithmic distance axis and bins.
         simulator_name: Named in the error when every re-simulation failed.
 
-    Example:
+    Examples:
         >>> import matplotlib
         >>> matplotlib.use("Agg")
         >>> fig = plot_resimulation_distances({"a": [[0.1, 0.2]], "b": [[1.0, np.nan]]})

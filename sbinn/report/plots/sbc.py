@@ -15,7 +15,7 @@ probability ``confidence``. It needs no choice of bins and shows the same
 shapes: a curve below zero on the left and above on the right (a ∩ in the
 histogram) is under-confidence, the reverse is over-confidence.
 
-Example:
+Examples:
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
