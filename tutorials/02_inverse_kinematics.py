@@ -33,7 +33,7 @@
 # and draws posterior samples as arms reaching for a target, as the thesis' Fig. 4.6.
 #
 # **The budget.** `SMALL = True` (what CI runs, via `SBINN_TUTORIAL_SMALL=1`) trains each
-# network on 20 000 simulations for a couple of hundred steps and tests on 50
+# network on 15 000 simulations for a couple of hundred steps and tests on 50
 # observations: about a minute, and numbers that show the pipeline works but say
 # **nothing** about the methods. `SMALL = False` uses the benchmark's own budgets (10⁶
 # simulations per network, 2·10⁶ for ABC, 1000 test observations): about half an hour
@@ -56,7 +56,7 @@ from simulators.kinematics import KinematicsSimulator, joint_positions
 
 task = TASK_SETTINGS["kinematics"]
 ABC_SIMULATIONS = 200_000 if SMALL else task.abc_simulations
-LEARNED_SIMULATIONS = 20_000 if SMALL else task.learned_simulations
+LEARNED_SIMULATIONS = 15_000 if SMALL else task.learned_simulations
 NUM_TEST = 50 if SMALL else 1_000
 NUM_SAMPLES = 256 if SMALL else 4_096
 

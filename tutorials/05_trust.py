@@ -66,9 +66,9 @@ from sbinn.train import TrainingConfig
 from simulators.kinematics import KinematicsSimulator
 
 NUM_SIMULATIONS = 10_000 if SMALL else 200_000
-NUM_EPOCHS = 10 if SMALL else 30
-INN_SIMULATIONS = 10_000 if SMALL else 100_000
-INN_EPOCHS = 5 if SMALL else 10
+NUM_EPOCHS = 6 if SMALL else 30
+INN_SIMULATIONS = 6_000 if SMALL else 100_000
+INN_EPOCHS = 4 if SMALL else 10
 NUM_CHECK = 2_000 if SMALL else 20_000
 
 # %% [markdown]
