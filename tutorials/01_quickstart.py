@@ -120,7 +120,8 @@ print(f"final validation NLL: {history.validation_loss[-1]:.3f} nats")
 #
 # Held-out curves with known true parameters play the part of new measurements. `sample`
 # returns an array of shape `(n_obs, num_samples, 2)`: one posterior per curve, the same
-# shape every sbinn method returns.
+# shape every sbinn method returns. The corner plot shows the first curve's posterior
+# (blue) over the prior (grey), with the true values as black lines.
 
 # %%
 theta_test, x_test = simulator.sample_joint(NUM_TEST, seed=1)
@@ -134,7 +135,6 @@ fig = plot_corner(
     prior_samples=prior.sample(2_000, np.random.default_rng(3)),
     parameter_names=list(simulator.parameter_names),
 )
-fig.suptitle("Posterior of the first test curve (black: truth, grey: prior)")
 plt.show()
 
 # %% [markdown]
@@ -144,7 +144,9 @@ plt.show()
 # should fall inside the central 68% interval for 68% of the test curves, and so on for
 # every level α. The calibration curve plots that share minus α; the calibration error
 # is the median of its absolute value over α (the definition of Ardizzone's thesis), and
-# the expected coverage asks the same question of highest-density regions.
+# the expected coverage asks the same question of highest-density regions. A curve above
+# zero means the posteriors are too wide (under-confident), below zero too narrow
+# (over-confident, the dangerous side).
 # Small-budget numbers come from a barely trained network and a few test curves: they
 # are not meaningful.
 
