@@ -9,6 +9,7 @@ temporary working directory, and fails with the failing cell's source and error.
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -85,7 +86,8 @@ def test_tutorial_runs_at_small_budget(path, tmp_path, monkeypatch):
     try:
         client.execute()
     except CellExecutionError as error:
-        pytest.fail(f"{path.name} failed at small budget:\n{error}", pytrace=False)
+        message = re.sub(r"\x1b\[[0-9;]*m", "", str(error))  # the traceback's colours
+        pytest.fail(f"{path.name} failed at small budget. {message}", pytrace=False)
     elapsed = time.perf_counter() - start
     print(f"{path.name}: {elapsed:.1f} s at small budget")
     assert elapsed <= SMALL_BUDGET_LIMIT_S, (
