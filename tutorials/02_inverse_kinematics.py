@@ -231,5 +231,6 @@ plt.show()
 # worst: it accepts the nearest simulations, which land a finite distance from the target.
 # The calibration errors are all within the noise of 1000 test observations (exact
 # samples would score up to about 0.8% there); `benchmarks/results/kinematics_5000.md`
-# repeats the cINN and ABC on 5000 observations, where the cINN's 0.52% is dominated by
-# the last angle being slightly too wide.
+# repeats the cINN and ABC on 5000 observations, where the floor is 0.37%: the cINN reaches
+# 0.52% overall (ABC 0.27%), but 2.1% for the last angle alone, whose posteriors come out
+# too wide.
