@@ -126,11 +126,13 @@ stability_table(stability)
 # %% [markdown]
 # ## 2. New observations, some of them impossible
 #
-# Twenty ordinary end points from the prior predictive, and four that no arm on this rail
-# produces: the arm is 2 long and the rail offset has a prior standard deviation of
-# 0.25, so $(3, 3)$, $(5, 0)$ and $(0, -2.5)$ are out of reach, and $(0, 2.5)$ needs an
-# arm longer than it is. `stability_summary` runs the same checks at the latent points
-# the sampler inverts for these observations.
+# Twenty ordinary end points from the prior predictive, and four the simulator with this
+# prior does not produce. The arm is 2 long, so no pose gives $|y_2| > 2$: $(3, 3)$,
+# $(0, -2.5)$ and $(0, 2.5)$ are out of reach whatever the parameters (physics the model
+# lacks, or a faulty measurement). $(5, 0)$ is reachable, but only by sliding the rail by
+# more than 4, where the prior's standard deviation is 0.25: a parameter far outside the
+# prior. `stability_summary` runs the same checks at the latent points the sampler
+# inverts for these observations.
 
 # %%
 theta_test, y_test = simulator.sample_joint(20, seed=1)
@@ -161,6 +163,12 @@ for point, value in zip(y_far, median_miss[20:], strict=True):
     print(f"  far observation {point}: the sampled arms miss it by {value:.2f}")
 
 # %% [markdown]
+# Where the point is out of reach, the sampled arms miss it by far more than they miss
+# ordinary observations: the network answered, without complaint, a question that has
+# no answer. A small miss would not vouch for an observation either: near $(5, 0)$ the
+# network has never seen a rail offset beyond about ±1, and whatever it returns there is
+# an extrapolation, not the posterior the prior implies.
+#
 # ## 3. The misspecification check
 #
 # `PriorPredictiveCheck` (in `sbinn.diagnostics`) answers question 2 before any posterior
