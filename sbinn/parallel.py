@@ -33,8 +33,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
+from sbinn._progress import progress_bar
 from sbinn._validation import check_positive_int
 from sbinn.parallel_backends import (
     BackendLike,
@@ -385,7 +385,7 @@ class SimulationStream:
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, ...]]:
         self._reset()
-        bar = tqdm(
+        bar = progress_bar(
             total=self.num_simulations,
             unit="sim",
             unit_scale=True,

@@ -42,8 +42,8 @@ from pathlib import Path
 
 import numpy as np
 import zarr
-from tqdm.auto import tqdm
 
+from sbinn._progress import progress_bar
 from sbinn._validation import check_positive_int
 from sbinn.parallel import Chunk, ChunkResult, map_chunks, plan_chunks
 from sbinn.parallel_backends import BackendLike
@@ -282,7 +282,7 @@ class SimulationStore:
             self._grow(check_positive_int(num_simulations, "num_simulations"))
         self._match_array_lengths()
         missing = self.missing_chunks
-        bar = tqdm(
+        bar = progress_bar(
             total=sum(chunk.size for chunk in missing),
             unit="sim",
             unit_scale=True,

@@ -44,9 +44,9 @@ from typing import Literal
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from sbinn._checkpoint import load_checkpoint, save_checkpoint
+from sbinn._progress import progress_bar
 from sbinn._validation import check_positive_int, check_probability
 
 __all__ = [
@@ -241,7 +241,7 @@ def train(
     else:
         torch.manual_seed(config.seed)
     start = time.perf_counter() - history.time_s
-    bar = tqdm(
+    bar = progress_bar(
         total=total_steps,
         initial=history.steps,
         unit="step",
