@@ -39,7 +39,7 @@
 #
 # **The budget.** The next cell holds the tutorial's one parameter. With `SMALL = True`
 # (what the test suite runs, by setting `SBINN_TUTORIAL_SMALL=1`) the notebook simulates
-# 2000 spectra and trains for a few hundred steps, about a minute and a half on two
+# 2000 spectra and trains for a few hundred steps, about a minute on two loaded
 # CPU cores: **its numbers and plots only show that the code runs, they are not
 # meaningful.** With `SMALL = False` it uses the thesis' budget of 15 000 simulations and
 # 6000 training steps, the settings of `bin/sbinn benchmark tissue`: about 10 minutes on
@@ -248,8 +248,8 @@ print(f"sO2: RMSE of the posterior median {rmse:.3f}, mean 68% width {np.mean(hi
 # and at 10⁵ simulations (`tissue_100k.md`) the cINN's $s_{O_2}$ error fell to 0.131 at a
 # calibration error of 0.80%. The thesis reports 0.041 for its INN; its noise level is not
 # stated, so the absolute numbers do not compare, only the ranking does. The dropout
-# network, a point estimate with sampling noise, is the one that is badly calibrated, as
-# in the thesis' Table 4.2.
+# network, a point estimate with sampling noise, is badly calibrated, as in the thesis'
+# Table 4.2.
 
 # %% [markdown]
 # ## 4. One reading in detail: correlated and unrecoverable parameters (thesis Fig. 4.8)

@@ -35,8 +35,8 @@
 #
 # **The budget.** The next cell holds the tutorial's one parameter. With `SMALL = True`
 # (what the test suite runs, by setting `SBINN_TUTORIAL_SMALL=1`) the networks train for
-# a few hundred and a few dozen steps on small simulation sets, about a minute and a half on two CPU
-# cores: **its numbers and plots only show that the code runs, they are not meaningful**
+# a few hundred and a few dozen steps on small simulation sets, about a minute on two
+# loaded CPU cores: **its numbers and plots only show that the code runs, they are not meaningful**
 # (the posteriors are close to the prior, and modes may not appear). With `SMALL = False`
 # part 1 uses the benchmark's settings (2 × 10⁵ simulations, 8000 steps; about 10 minutes
 # on a laptop CPU) and part 2 trains the SetTransformer on 20 000 clusters padded to 500
