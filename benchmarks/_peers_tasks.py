@@ -186,7 +186,7 @@ TASKS: dict[str, PeerTask] = {
         cinn_training=TrainingConfig(batch_size=256, learning_rate=2e-3, final_learning_rate=1e-5),
         inn=None,
         inn_training=TrainingConfig(),
-        inn_reason="n/a (sets): the bidirectional INN needs fixed-size x",
+        inn_reason="(sets) the bidirectional INN needs fixed-size observations",
         reference="analytic",
         resimulate=None,
         summaries=set_summaries,
