@@ -1,0 +1,299 @@
+"""The methods of the peer benchmark, each trained on a (task, budget) row's shared simulations.
+
+Every runner gets the task and the training bank, trains, and returns
+``(sample, training_s, details)``: ``sample(x, n)`` draws ``(len(x), n, dim_theta)``
+posterior samples. sbinn's own methods
+are its estimators with the task's settings; ``npe`` is the ``sbi`` package's NPE with its
+default density estimator and default training, which only the peer environment
+(``benchmarks/peer_env.sh``) has installed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+from functools import partial
+from typing import ClassVar
+
+import numpy as np
+import torch
+from _peers_tasks import ABC_KEPT, PeerTask, SetSummaries, training_for
+from torch.distributions import biject_to, constraints, transforms
+
+from sbinn.methods.abc import RejectionABC
+from sbinn.methods.cinn import CINN
+from sbinn.methods.inn import BidirectionalINN
+
+__all__ = ["RUNNERS", "NotApplicable", "sbinn_prior_for_sbi"]
+
+
+NPE_MAX_SAMPLING_S = 120.0
+"""sbi's rejection of samples outside the prior's support stops with an error after this
+(per draw; the environment variable PEERS_NPE_MAX_SAMPLING_S overrides it, for smoke runs)."""
+
+
+class NotApplicable(Exception):
+    """The method is not defined for the task, or not available in this environment."""
+
+
+def _training(config, budget: int, max_epochs: int | None):
+    training, rule = training_for(config, budget)
+    if max_epochs is not None and training.num_epochs > max_epochs:
+        training = replace(training, num_epochs=max_epochs)
+        rule["max_epochs"] = max_epochs
+    return training, rule
+
+
+def _record(training) -> dict:
+    return {
+        key: getattr(training, key)
+        for key in (
+            "num_epochs",
+            "batch_size",
+            "learning_rate",
+            "final_learning_rate",
+            "schedule",
+            "validation_fraction",
+            "early_stopping_patience",
+        )
+    }
+
+
+def _history(estimator) -> dict:
+    history = estimator.history
+    return {
+        "epochs_run": len(history.train_loss),
+        "final_training_loss": history.train_loss[-1] if history.train_loss else None,
+        "final_validation_loss": history.validation_loss[-1] if history.validation_loss else None,
+    }
+
+
+def run_cinn(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None):
+    training, rule = _training(task.cinn_training, len(bank["theta"]), max_epochs)
+    cinn = CINN(task.cinn, seed=seed)
+    cinn.fit(bank["theta"], bank["x"], training=training)
+    details = {"config": cinn.settings(), "training": _record(training) | rule}
+    details |= _history(cinn)
+    return partial(cinn.sample, seed=seed + 1), cinn.time_s["training"], details
+
+
+def run_inn(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None):
+    if task.inn is None:
+        raise NotApplicable(task.inn_reason)
+    training, rule = _training(task.inn_training, len(bank["theta"]), max_epochs)
+    inn = BidirectionalINN(task.inn, seed=seed)
+    noise = {"noise": bank["noise"]} if task.inn.latent_noise else {}
+    inn.fit(bank["theta"], bank["x"], training=training, **noise)
+    details = {"config": inn.settings(), "training": _record(training) | rule}
+    details |= _history(inn)
+    return partial(inn.sample, seed=seed + 1), inn.time_s["training"], details
+
+
+def run_abc(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None):
+    """Quantile rejection ABC on the bank: the nearest ``ABC_KEPT`` per observation
+    whatever the number of samples asked for. It needs no training; its sampling time is
+    the distance search over the already simulated bank."""
+    simulator, x_bank = task.make(), bank["x"]
+    if task.summaries is not None:
+        simulator = SetSummaries(simulator)
+        x_bank = task.summaries(x_bank)
+    available = len(bank["theta"])  # the successful simulations of the budget
+    kept = min(ABC_KEPT, available)
+    # Nudged up so that ceil(kept / quantile) cannot round past the table's rows.
+    quantile = min(1.0, kept / available * (1 + 1e-9))
+    abc = RejectionABC(simulator, mode="quantile", quantile=quantile, progress=False)
+    details = {
+        "config": abc.settings(),
+        "kept_per_observation": kept,
+        "distance_space": "set summaries (mean, log std, log n)"
+        if task.summaries is not None
+        else "observations",
+    }
+
+    def sample(x: np.ndarray, num_samples: int) -> np.ndarray:
+        x = x if task.summaries is None else task.summaries(x)
+        samples = abc.sample(x, kept, seed=seed, reference=(bank["theta"], x_bank))
+        details["epsilon_median"] = float(np.median(abc.last_run.epsilon))
+        return samples
+
+    return sample, 0.0, details
+
+
+def run_smc(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None):
+    try:
+        from sbinn.methods.abc_smc import SMCABC  # noqa: F401
+    except ImportError as error:
+        raise NotApplicable(f"not available: sbinn.methods.abc_smc ({error})") from error
+    raise NotApplicable("not available: SMCABC exists but this harness has no runner for it yet")
+
+
+class _Box(constraints.Constraint):
+    """Per-parameter bounds, each side finite or infinite (sbinn priors mix them)."""
+
+    is_discrete = False
+    event_dim = 1
+
+    def __init__(self, low: torch.Tensor, high: torch.Tensor) -> None:
+        self.low, self.high = low, high
+        super().__init__()
+
+    def check(self, value):
+        return ((value >= self.low) & (value <= self.high)).all(-1)
+
+
+@biject_to.register(_Box)
+def _box_to_real(constraint: _Box):
+    """The map from the real line onto each parameter's interval, as sbi needs it."""
+    parts = []
+    for low, high in zip(constraint.low.tolist(), constraint.high.tolist(), strict=True):
+        if np.isfinite(low) and np.isfinite(high):
+            parts.append(
+                transforms.ComposeTransform(
+                    [transforms.SigmoidTransform(), transforms.AffineTransform(low, high - low)]
+                )
+            )
+        elif np.isfinite(low):
+            parts.append(
+                transforms.ComposeTransform(
+                    [transforms.ExpTransform(), transforms.AffineTransform(low, 1.0)]
+                )
+            )
+        elif np.isfinite(high):
+            parts.append(
+                transforms.ComposeTransform(
+                    [transforms.ExpTransform(), transforms.AffineTransform(high, -1.0)]
+                )
+            )
+        else:
+            parts.append(transforms.identity_transform)
+    return transforms.IndependentTransform(transforms.StackTransform(parts, dim=-1), 1)
+
+
+class _SbinnPrior(torch.distributions.Distribution):
+    """sbinn's prior as a torch distribution for sbi: sampling from sbinn's numpy prior
+    (seeded), log-density from it, support the prior's bounds."""
+
+    arg_constraints: ClassVar[dict] = {}
+
+    def __init__(self, prior, seed: int) -> None:
+        bounds = np.asarray(prior.bounds, dtype=float)
+        self._prior = prior
+        self._rng = np.random.default_rng(seed)
+        self._low = torch.as_tensor(bounds[:, 0], dtype=torch.float32)
+        self._high = torch.as_tensor(bounds[:, 1], dtype=torch.float32)
+        super().__init__(torch.Size(), torch.Size([prior.dim]), validate_args=False)
+
+    @property
+    def support(self):
+        if torch.all(torch.isinf(self._low) & torch.isinf(self._high)):
+            return constraints.independent(constraints.real, 1)
+        return _Box(self._low, self._high)
+
+    def sample(self, sample_shape=()):
+        shape = torch.Size(sample_shape)
+        theta = self._prior.sample(int(np.prod(shape, dtype=int)), self._rng)
+        return torch.as_tensor(theta, dtype=torch.float32).reshape(*shape, self._prior.dim)
+
+    def log_prob(self, value):
+        value = torch.as_tensor(value)
+        flat = value.detach().reshape(-1, self._prior.dim).double().numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_p = self._prior.log_prob(flat)
+        return torch.as_tensor(log_p, dtype=torch.float32).reshape(value.shape[:-1])
+
+
+def sbinn_prior_for_sbi(prior, seed: int):
+    from sbi.utils import process_prior
+
+    processed, _, _ = process_prior(_SbinnPrior(prior, seed))
+    return processed
+
+
+def run_npe(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None):
+    """sbi's NPE: default density estimator (MAF), default training (batch 200, lr 5e-4,
+    early stopping after 20 epochs without improvement). On sets, the default MAF gets
+    sbi's permutation-invariant embedding (NaN-padded trials are masked) with an FC trial
+    net, padded sets are kept (``exclude_invalid_x=False``), and x is not z-scored (sbi's
+    z-scoring cannot take the NaN padding)."""
+    try:
+        import sbi
+        from sbi.inference import NPE
+    except ImportError as error:
+        raise NotApplicable(f"sbi is not installed here ({error})") from error
+    torch.manual_seed(seed)
+    prior = sbinn_prior_for_sbi(task.make().prior, seed)
+    estimator, setup = "maf", {"density_estimator": "maf (sbi default)"}
+    if task.summaries is not None:
+        from sbi.neural_nets import posterior_nn
+        from sbi.neural_nets.embedding_nets import FCEmbedding, PermutationInvariantEmbedding
+
+        trial = FCEmbedding(input_dim=bank["x"].shape[-1], output_dim=20, num_hiddens=50)
+        embedding = PermutationInvariantEmbedding(trial, trial_net_output_dim=20, output_dim=20)
+        estimator = posterior_nn(model="maf", z_score_x="none", embedding_net=embedding)
+        setup |= {
+            "embedding_net": "PermutationInvariantEmbedding(FCEmbedding(1 -> 20, 50 hidden), "
+            "sum, 20 out)",
+            "z_score_x": "none",
+            "exclude_invalid_x": False,
+        }
+    setup["direct_sampling_parameters"] = {"enable_transform": False}
+    max_sampling_s = float(os.environ.get("PEERS_NPE_MAX_SAMPLING_S", NPE_MAX_SAMPLING_S))
+    setup["max_sampling_time_s"] = max_sampling_s
+    train_kwargs = {} if max_epochs is None else {"max_num_epochs": max_epochs}
+    inference = NPE(prior=prior, density_estimator=estimator, show_progress_bars=False)
+    theta = torch.as_tensor(bank["theta"], dtype=torch.float32)
+    x = torch.as_tensor(bank["x"], dtype=torch.float32)
+    start = time.perf_counter()
+    inference.append_simulations(theta, x, exclude_invalid_x=task.summaries is None)
+    density = inference.train(**train_kwargs)
+    training_s = time.perf_counter() - start
+    # The bijection to unconstrained space serves MAP and MCMC only; its float32 round-trip
+    # check fails for parameters of scale 10^7 (star-cluster ages in years).
+    posterior = inference.build_posterior(
+        density, direct_sampling_parameters={"enable_transform": False}
+    )
+    summary = inference.summary
+    details = {
+        "sbi_version": sbi.__version__,
+        "config": setup | {"train_kwargs": train_kwargs or "defaults"},
+        "epochs_run": int(summary["epochs_trained"][-1]),
+        "best_validation_loss": float(summary["best_validation_loss"][-1]),
+        "sampling": [],
+    }
+
+    def sample(x: np.ndarray, num_samples: int) -> np.ndarray:
+        x = torch.as_tensor(x, dtype=torch.float32)
+        try:
+            drawn = posterior.sample_batched(
+                (num_samples,), x=x, show_progress_bars=False, max_sampling_time=max_sampling_s
+            )
+            note = "samples outside the prior's support rejected (sbi default)"
+        except RuntimeError as error:
+            if "max_sampling_time" not in str(error):
+                raise
+            drawn = posterior.sample_batched(
+                (num_samples,), x=x, show_progress_bars=False, reject_outside_prior=False
+            )
+            drawn = drawn.detach()
+            inside = float(prior.support.check(drawn).float().mean())
+            low, high = prior.support.low, prior.support.high
+            drawn = torch.maximum(torch.minimum(drawn, high), low)
+            note = (
+                f"rejection exceeded {max_sampling_s:.0f} s, so samples were drawn without "
+                f"it and {100 * (1 - inside):.1f}% of them, outside the prior's support, "
+                "clipped onto its bounds (the simulator cannot re-simulate them otherwise)"
+            )
+        details["sampling"].append(f"{x.shape[0]} x {num_samples}: {note}")
+        return drawn.detach().permute(1, 0, 2).double().numpy()
+
+    return sample, training_s, details
+
+
+RUNNERS = {
+    "inn": run_inn,
+    "cinn": run_cinn,
+    "abc": run_abc,
+    "smc": run_smc,
+    "npe": run_npe,
+}
