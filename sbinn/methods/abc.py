@@ -30,7 +30,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Self
 
 import numpy as np
 
@@ -39,7 +39,7 @@ from sbinn.parallel import SimulationStream
 from sbinn.parallel_backends import BackendLike
 from sbinn.simulator import Simulator
 
-__all__ = ["ABCRunInfo", "RejectionABC", "SimulationBudgetError"]
+__all__ = ["ABCRunInfo", "RejectionABC", "SimulatingMethod", "SimulationBudgetError"]
 
 Distance = Callable[[np.ndarray, np.ndarray], np.ndarray]
 # Distances are computed for at most this many (observation, simulation) pairs at once.
@@ -69,7 +69,20 @@ class ABCRunInfo:
     time_s: float
 
 
-class RejectionABC:
+class SimulatingMethod:
+    """A method that learns nothing and simulates when it samples (the ABC family)."""
+
+    simulator: Simulator | None
+
+    def fit(self, *, simulator: Simulator) -> Self:
+        """Attach the simulator; nothing is learned, it simulates at ``sample`` time."""
+        if not isinstance(simulator, Simulator):
+            raise TypeError(f"simulator must be an sbinn Simulator, got {type(simulator).__name__}")
+        self.simulator = simulator
+        return self
+
+
+class RejectionABC(SimulatingMethod):
     """Rejection ABC with threshold or quantile acceptance.
 
     Args:
@@ -129,13 +142,6 @@ class RejectionABC:
         self.backend = backend
         self.max_workers = max_workers
         self.last_run: ABCRunInfo | None = None
-
-    def fit(self, *, simulator: Simulator) -> RejectionABC:
-        """Attach the simulator; ABC learns nothing, it simulates at :meth:`sample` time."""
-        if not isinstance(simulator, Simulator):
-            raise TypeError(f"simulator must be an sbinn Simulator, got {type(simulator).__name__}")
-        self.simulator = simulator
-        return self
 
     def settings(self) -> dict:
         """JSON-serialisable description of the configuration."""

@@ -65,6 +65,7 @@ from scipy import linalg, special
 
 from sbinn._validation import as_2d_float_array, check_positive_int, check_probability
 from sbinn.methods.abc import (
+    SimulatingMethod,
     SimulationBudgetError,
     _standard_deviation,
     _standardised_squared_distances,
@@ -117,7 +118,7 @@ class _Population:
     acceptance_rate: float
 
 
-class SMCABC:
+class SMCABC(SimulatingMethod):
     """ABC-PMC with adaptive tolerances, run separately for every observation.
 
     Args:
@@ -162,13 +163,6 @@ class SMCABC:
         self.simulator = simulator
         self.seed = _check_seed(seed)
         self.last_run: SMCRunInfo | None = None
-
-    def fit(self, *, simulator: Simulator) -> SMCABC:
-        """Attach the simulator; SMC-ABC learns nothing, it simulates at :meth:`sample` time."""
-        if not isinstance(simulator, Simulator):
-            raise TypeError(f"simulator must be an sbinn Simulator, got {type(simulator).__name__}")
-        self.simulator = simulator
-        return self
 
     def settings(self) -> dict:
         """JSON-serialisable description of the configuration."""
