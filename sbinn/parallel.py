@@ -297,13 +297,8 @@ def run_simulations(
         retries=retries,
         first_chunk=first_chunk,
     )
+    # At least one chunk is always yielded (num_simulations >= 1), possibly with no rows.
     parts = list(stream)
-    if not parts:
-        empty = (
-            np.empty((0, simulator.dim_parameters)),
-            np.empty((0, *simulator.observation_shape)),
-        )
-        return empty + ((np.empty((0, simulator.noise_dimension)),) if with_noise else ())
     return tuple(np.concatenate(columns, axis=0) for columns in zip(*parts, strict=True))
 
 

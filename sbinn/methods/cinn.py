@@ -141,21 +141,28 @@ class CINN(TrainedEstimator):
         )
         training = replace(training or TrainingConfig(), seed=self.seed)
         self.time_s["simulation"], self.num_simulations = 0.0, 0
-        self._check_stability = bool(check_stability)
-        if store is not None:
-            if per_epoch is None:
-                return self._fit(*store.load()[:2], training)
-            epochs = store_epochs(store, per_epoch, seed=self.seed)
-            return self._fit(*epochs(0), training, epochs)
-        if simulator is None:
-            return self._fit(theta, x, training)
-        if not online:
-            return self._fit(*self._simulate(simulator, num_simulations, 0, backend), training)
-        training = replace(training, num_epochs=num_simulations // per_epoch)
-        theta, x = self._simulate(simulator, per_epoch, 0, backend)
-        return self._fit(
-            theta, x, training, lambda e: self._simulate(simulator, per_epoch, e, backend)
+        draw = None
+        if store is not None and per_epoch is None:
+            theta, x = store.load()[:2]
+        elif store is not None:
+            draw = store_epochs(store, per_epoch, seed=self.seed)
+        elif simulator is not None and online:
+            training = replace(training, num_epochs=num_simulations // per_epoch)
+
+            def draw(epoch: int) -> tuple[np.ndarray, np.ndarray]:
+                return self._simulate(simulator, per_epoch, epoch, backend)
+
+        elif simulator is not None:
+            theta, x = self._simulate(simulator, num_simulations, 0, backend)
+        if draw is not None:
+            theta, x = draw(0)
+        self._fit(theta, x, training, draw)
+        self.stability = (
+            check_after_training(self, as_2d_float_array(theta, None, "theta"), x, seed=self.seed)
+            if check_stability
+            else {"checked": False, "reason": "check_stability=False"}
         )
+        return self
 
     def _simulate(self, simulator: Simulator, num: int, epoch: int, backend: BackendLike):
         start = time.perf_counter()
@@ -198,11 +205,6 @@ class CINN(TrainedEstimator):
         self.history = train(self.model, self._objective(), data, training)
         simulated = self.time_s["simulation"] - simulated_before
         self.time_s["training"] = time.perf_counter() - start - simulated
-        self.stability = (
-            check_after_training(self, theta, x, seed=self.seed)
-            if getattr(self, "_check_stability", True)
-            else {"checked": False, "reason": "check_stability=False"}
-        )
         return self
 
     def _tensors(self, theta: np.ndarray, x: np.ndarray) -> tuple[torch.Tensor, ...]:
