@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sbinn._validation import check_positive_int
-from sbinn.parallel import SimulationStream
+from sbinn.parallel import run_simulations
 from sbinn.simulator import Simulator
 
 __all__ = ["SimulationBank", "simulate_bank"]
@@ -96,18 +96,14 @@ def simulate_bank(
 ) -> SimulationBank:
     """Run ``num_simulations`` prior simulations in seeded chunks and keep the successful ones
     (and, with ``with_noise``, the simulator's noise draws behind them)."""
-    stream = SimulationStream(
+    start = time.perf_counter()
+    theta, x, *noise = run_simulations(
         simulator,
         num_simulations,
-        chunk_size=chunk_size,
         seed=seed,
+        chunk_size=chunk_size,
         progress=progress,
         with_noise=with_noise,
     )
-    start = time.perf_counter()
-    parts = list(stream)
     seconds = time.perf_counter() - start
-    theta, x, *noise = (np.concatenate(column) for column in zip(*parts, strict=True))
-    return SimulationBank(
-        theta, x, stream.num_simulated, seconds, seed, noise[0] if noise else None
-    )
+    return SimulationBank(theta, x, num_simulations, seconds, seed, noise[0] if noise else None)
