@@ -151,8 +151,10 @@ def markdown(record: dict) -> str:
             f"first {settings['num_c2st']} with {settings['num_samples']} samples each, mean "
             "over observations. Sampling time covers both draws. ABC keeps the nearest 100 "
             "of the row's simulations per observation, so its C2ST compares 100 samples "
-            "with 100 reference samples. Every method of a row trains on the same seeded "
-            "simulations; 'simulation s' is the time of simulating them once. Peak RSS is "
+            "with 100 reference samples. SMC-ABC is not amortised: it spends the row's budget "
+            "on every observation afresh (its simulations are in its sampling time) and "
+            "keeps budget/10 particles (at most 1000). Every method of a row trains on the "
+            "same seeded simulations; 'simulation s' is the time of simulating them once. Peak RSS is "
             "the cell's own process (fresh interpreter, so it includes torch and sbi). Epochs "
             "are run/planned (early stopping ends some sooner).",
         ]

@@ -231,6 +231,27 @@ def _write(record: dict, args: argparse.Namespace) -> None:
         os.replace(temporary, path)
 
 
+def merge(parts: list[Path], args: argparse.Namespace) -> None:
+    """Fold the records of runs made in parallel (each with its own ``--json``, started
+    from a copy of the main record) into ``args.json``: their cells and rows win, their
+    runs are appended, and a not-run reason is dropped once its cell has been run."""
+    record = json.loads(args.json.read_text()) if args.json.exists() else {"cells": {}}
+    runs = {(run["started"], run["command"]) for run in record.get("runs", [])}
+    for path in parts:
+        part = json.loads(path.read_text())
+        record["cells"].update(part.get("cells", {}))
+        record.setdefault("rows", {}).update(part.get("rows", {}))
+        for run in part.get("runs", []):
+            if (run["started"], run["command"]) not in runs:
+                record.setdefault("runs", []).append(run)
+                runs.add((run["started"], run["command"]))
+    not_run = record.get("not_run", {})
+    for key in [k for k in not_run if k in record["cells"]]:
+        del not_run[key]
+    record["runs"].sort(key=lambda run: run["started"])
+    _write(record, args)
+
+
 def run_all(args: argparse.Namespace) -> None:
     record = json.loads(args.json.read_text()) if args.json.exists() else {"cells": {}}
     record.setdefault("rows", {})
@@ -301,12 +322,17 @@ def main() -> None:
         metavar=("CELL_OR_BUDGET", "REASON"),
         help="record why cells (TASK/BUDGET/METHOD, or a budget) were not run, then exit",
     )
+    parser.add_argument(
+        "--merge", nargs="+", type=Path, metavar="PART_JSON", help="fold parallel runs in"
+    )
     parser.add_argument("--cell", nargs=3, metavar=("TASK", "BUDGET", "METHOD"))
     parser.add_argument("--prepare", nargs=2, metavar=("TASK", "BUDGET"))
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     args.cache = args.cache.resolve()
-    if args.mark_not_run:
+    if args.merge:
+        merge(args.merge, args)
+    elif args.mark_not_run:
         record = json.loads(args.json.read_text()) if args.json.exists() else {"cells": {}}
         record.setdefault("not_run", {}).update(dict(args.mark_not_run))
         _write(record, args)
