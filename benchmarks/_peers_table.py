@@ -154,8 +154,8 @@ def markdown(record: dict) -> str:
             "with 100 reference samples. SMC-ABC is not amortised: it spends the row's budget "
             "on every observation afresh (its simulations are in its sampling time) and "
             "keeps budget/10 particles (at most 1000). Every method of a row trains on the "
-            "same seeded simulations; 'simulation s' is the time of simulating them once. Peak RSS is "
-            "the cell's own process (fresh interpreter, so it includes torch and sbi). Epochs "
+            "same seeded simulations; 'simulation s' is the time of simulating them once. Peak RSS "
+            "is the cell's own process (fresh interpreter, so it includes torch and sbi). Epochs "
             "are run/planned (early stopping ends some sooner).",
         ]
     lines += ["", *_acceptance(record), "", "## Every cell", ""]
