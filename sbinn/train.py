@@ -229,8 +229,14 @@ def train(
     steps_per_epoch = _steps(first, config)
     total_steps = steps_per_epoch * config.num_epochs
     optimizer_class = torch.optim.AdamW if config.weight_decay > 0 else torch.optim.Adam
+    # foreach: one fused update over all parameters instead of a Python loop over them,
+    # which torch picks only on GPUs; on a CPU it took a cINN step from 4-5.6 ms of Adam to
+    # 2.3-3.3 ms (76 parameter tensors, one thread).
     optimizer = optimizer_class(
-        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        model.parameters(),
+        lr=config.learning_rate,
+        weight_decay=config.weight_decay,
+        foreach=True,
     )
     scheduler = _scheduler(optimizer, config, total_steps)
     history = TrainingHistory()

@@ -66,6 +66,7 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor, nn
 
+from sbinn._chunk_threads import ChunkThreads
 from sbinn.nn import InvertibleNetwork, SharedCondition
 
 __all__ = ["ConditionalFlow", "ConditionalMaximumLikelihood", "standard_normal_log_prob"]
@@ -162,18 +163,23 @@ class ConditionalFlow(nn.Module):
             Tensor ``(len(c) * num_samples, dim_theta)`` on the CPU, observation-major.
         """
         out = torch.empty(len(c) * num_samples, self.dim_theta, dtype=c.dtype)
-        lo = 0
-        for first, runs, repeats in _pieces(len(c), num_samples, chunk):
-            rows = runs * repeats
-            z = torch.randn(
-                rows, self.flow.dim, generator=generator, device=c.device, dtype=c.dtype
-            )
-            # The samples of one observation share its condition: it enters each coupling
-            # once per observation rather than once per sample.
-            condition = SharedCondition(c[first : first + runs], repeats)
+
+        def invert(z: Tensor, condition: SharedCondition, lo: int) -> None:
             theta, _ = self.flow.inverse(z, condition)
-            out[lo : lo + rows] = theta[:, : self.dim_theta].cpu()
-            lo += rows
+            out[lo : lo + len(z)] = theta[:, : self.dim_theta].cpu()
+
+        lo = 0
+        # The draws are made here, in order, so the samples do not depend on the threads.
+        with ChunkThreads(device=c.device) as threads:
+            for first, runs, repeats in _pieces(len(c), num_samples, chunk):
+                rows = runs * repeats
+                z = torch.randn(
+                    rows, self.flow.dim, generator=generator, device=c.device, dtype=c.dtype
+                )
+                # The samples of one observation share its condition: it enters each
+                # coupling once per observation rather than once per sample.
+                threads.submit(invert, z, SharedCondition(c[first : first + runs], repeats), lo)
+                lo += rows
         return out
 
     def log_prob(
@@ -193,17 +199,22 @@ class ConditionalFlow(nn.Module):
         """
         draws = num_pad_draws if self.num_pad else 1
         step = max(chunk // draws, 1)
-        parts = []
-        for lo in range(0, len(theta), step):
-            rows = theta[lo : lo + step].repeat_interleave(draws, dim=0)
-            # The padding draws of one row share its condition, as samples do in `sample`.
-            cond = SharedCondition(c[lo : lo + step], draws)
-            noise = torch.randn(
-                len(rows), self.num_pad, generator=generator, device=c.device, dtype=c.dtype
-            )
+        parts: list[Tensor | None] = [None] * -(-len(theta) // step)
+
+        def evaluate(index: int, rows: Tensor, cond: SharedCondition, noise: Tensor) -> None:
             log_q = self.joint_log_prob(self.pad(rows, noise), cond)
             log_q = (log_q - standard_normal_log_prob(noise)).view(-1, draws)
-            parts.append((torch.logsumexp(log_q, dim=1) - math.log(draws)).cpu())
+            parts[index] = (torch.logsumexp(log_q, dim=1) - math.log(draws)).cpu()
+
+        with ChunkThreads(device=c.device) as threads:
+            for index, lo in enumerate(range(0, len(theta), step)):
+                rows = theta[lo : lo + step].repeat_interleave(draws, dim=0)
+                # The padding draws of one row share its condition, as samples do in `sample`.
+                cond = SharedCondition(c[lo : lo + step], draws)
+                noise = torch.randn(
+                    len(rows), self.num_pad, generator=generator, device=c.device, dtype=c.dtype
+                )
+                threads.submit(evaluate, index, rows, cond, noise)
         return torch.cat(parts)
 
 

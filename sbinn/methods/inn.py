@@ -29,7 +29,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import Tensor
 
+from sbinn._chunk_threads import ChunkThreads
 from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
 from sbinn.io import save_estimator
@@ -283,14 +285,19 @@ class BidirectionalINN(TrainedEstimator):
         out = torch.empty(rows.shape[0], dim_inputs, dtype=self.dtype)
         network.eval()
         self.latent.eval()
-        with torch.no_grad():
+
+        def invert(lo: int, inputs: Tensor) -> None:
+            theta, _ = network.inverse(inputs)
+            out[lo : lo + inputs.shape[0]] = theta[:, :dim_inputs].cpu()
+
+        # Latent draws are made here, in order, so the samples do not depend on the threads.
+        with torch.no_grad(), ChunkThreads(device=self.device) as threads:
             for lo in range(0, rows.shape[0], _SAMPLING_CHUNK):
                 part = rows[lo : lo + _SAMPLING_CHUNK]
                 # Exact draws (hard=True): the relaxation only serves the gradients of training.
                 z = self.latent.sample(part, 1, generator=generator, hard=True)[:, 0]
                 padding = torch.zeros(part.shape[0], pad, device=self.device, dtype=self.dtype)
-                theta, _ = network.inverse(torch.cat([part, z, padding], dim=1))
-                out[lo : lo + part.shape[0]] = theta[:, :dim_inputs].cpu()
+                threads.submit(invert, lo, torch.cat([part, z, padding], dim=1))
         # The noise draws are nuisance parameters: dropping them marginalises them out.
         samples = self.theta_scaler.inverse(out.double().numpy())[:, : self.dims["theta"]]
         if self.support is not None:
