@@ -128,35 +128,42 @@ def run_abc(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None):
 
 
 SMC_MAX_SECONDS = 900.0
-"""SMC-ABC runs only where its estimated simulation time (per-observation budget times the
-observations, at the bank's measured cost per simulation) stays below this."""
+"""SMC-ABC runs only where its estimated time for the test set stays below this."""
+SMC_PILOT_OBSERVATIONS = 3
 
 
 def run_smc(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None):
     """ABC-PMC (:class:`~sbinn.methods.abc_smc.SMCABC`) with the row's budget spent on every
     observation afresh: it is not amortised, so it simulates ``budget`` per observation
     rather than sharing the bank. ``budget // 10`` particles (at most 1000) are kept, the
-    counterpart of rejection ABC's nearest ``ABC_KEPT``. Where the whole test set would take
-    longer than ``SMC_MAX_SECONDS`` of simulation it is not run ("where affordable")."""
+    counterpart of rejection ABC's nearest ``ABC_KEPT``.
+
+    "Where affordable": a pilot on the first ``SMC_PILOT_OBSERVATIONS`` observations of the
+    bank (prior predictive, like the test set) is timed first, and if the test set would
+    take longer than ``SMC_MAX_SECONDS`` at that rate the cell is not run."""
     from sbinn.methods.abc_smc import SMCABC
 
     budget = int(bank["num_simulated"])
-    per_simulation = bank["seconds"] / max(budget, 1)
     observations = NUM_TEST + NUM_C2ST
-    estimate = per_simulation * budget * observations
-    if estimate > SMC_MAX_SECONDS:
-        raise NotApplicable(
-            f"not affordable: {budget:,} simulations for each of {observations} observations "
-            f"at {per_simulation * 1e3:.3g} ms each is about {estimate / 60:.0f} min of "
-            f"simulation (cap {SMC_MAX_SECONDS / 60:.0f} min)"
-        )
     simulator = task.make() if task.summaries is None else SetSummaries(task.make())
     particles = min(1000, budget // 10)
     smc = SMCABC(simulator, num_particles=particles, max_simulations=budget)
+    summaries = task.summaries or (lambda x: x)
+    pilot = summaries(bank["x"][:SMC_PILOT_OBSERVATIONS])
+    start = time.perf_counter()
+    smc.sample(pilot, particles, seed=seed)
+    per_observation = (time.perf_counter() - start) / len(pilot)
+    estimate = per_observation * observations
+    if estimate > SMC_MAX_SECONDS:
+        raise NotApplicable(
+            f"not affordable: {budget:,} simulations for each of {observations} observations "
+            f"take about {estimate / 60:.0f} min (pilot: {per_observation:.1f} s per "
+            f"observation; cap {SMC_MAX_SECONDS / 60:.0f} min)"
+        )
     details = {
         "config": smc.settings(),
         "simulations_per_observation": budget,
-        "estimated_simulation_s": round(estimate, 1),
+        "pilot_s_per_observation": round(per_observation, 3),
         "distance_space": "set summaries (mean, log std, log n)"
         if task.summaries is not None
         else "observations",
@@ -164,9 +171,8 @@ def run_smc(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None):
     }
 
     def sample(x: np.ndarray, num_samples: int) -> np.ndarray:
-        x = x if task.summaries is None else task.summaries(x)
         # Resampling a population of `particles` to more samples only repeats particles.
-        samples = smc.sample(x, min(num_samples, particles), seed=seed)
+        samples = smc.sample(summaries(x), min(num_samples, particles), seed=seed)
         run = smc.last_run
         details["runs"].append(
             {

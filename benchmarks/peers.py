@@ -52,6 +52,13 @@ def _cell_key(task: str, budget: int, method: str) -> str:
     return f"{task}/{budget}/{method}"
 
 
+def _commit() -> str:
+    """The commit of the code that runs this cell (a long run may span commits)."""
+    return subprocess.run(
+        ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+
+
 def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
@@ -119,6 +126,7 @@ def run_cell(args: argparse.Namespace) -> dict:
             "scoring": round(time.perf_counter() - start, 3),
         },
         "peak_rss_mb": _peak_rss_mb(),
+        "git_commit": _commit(),
         "simulations": bank["num_simulated"],
         "training_pairs": len(bank["theta"]),
         "samples_per_observation": {
@@ -198,9 +206,7 @@ def _header(args: argparse.Namespace) -> dict:
         ),
         platform.processor(),
     )
-    commit = subprocess.run(
-        ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
+    commit = _commit()
     return {
         "machine": f"{cpu}, {os.cpu_count()} cores (shared with other jobs)",
         "threads": "1 (OMP_NUM_THREADS=MKL_NUM_THREADS=1, torch.set_num_threads(1))",
