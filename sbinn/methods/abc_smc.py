@@ -313,6 +313,9 @@ class _Run:
 
     def _simulate(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Simulate in one call; return the successful ``theta`` and their distances."""
+        if theta.shape[0] == 0:
+            # Every proposal of the round fell outside the prior's support.
+            return theta, np.empty(0)
         x = self.simulator.simulate(theta, self.rng).reshape(theta.shape[0], -1)
         failed_before = self.tracker.num_failed
         theta, x = self.tracker.filter(theta, x)

@@ -89,6 +89,28 @@ def test_proposals_outside_the_prior_support_are_never_simulated():
     assert samples.std() == pytest.approx(exact.std(), rel=0.1)
 
 
+def test_a_round_whose_proposals_all_leave_the_support_is_skipped(monkeypatch):
+    """Found by the peer benchmark on bounded priors: a round with no proposal inside the
+    support used to call the simulator with no rows (and fail reshaping its output)."""
+    from sbinn.methods import abc_smc
+
+    sim, batches = recording_simulator(
+        JointPrior({"p": Uniform(0.0, 1.0)}),
+        lambda theta, rng: theta + 0.05 * rng.standard_normal(theta.shape),
+    )
+    perturb, calls = abc_smc._Run._perturb, []
+
+    def outside_once(self, population, cholesky, m):
+        calls.append(m)
+        theta = perturb(self, population, cholesky, m)
+        return theta + 5.0 if len(calls) == 1 else theta
+
+    monkeypatch.setattr(abc_smc._Run, "_perturb", outside_once)
+    samples = SMCABC(sim, num_particles=200).sample([[0.3]], 100, seed=2)
+    assert len(calls) > 1 and samples.shape == (1, 100, 1)
+    assert all(len(batch) > 0 for batch in batches)
+
+
 def test_failed_simulations_are_rejected_counted_and_reported_once():
     def fails_above_one(theta, rng):
         return np.where(theta > 1.0, np.nan, theta + 0.1 * rng.standard_normal(theta.shape))
