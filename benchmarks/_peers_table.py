@@ -36,7 +36,8 @@ def _status(cell: dict | None, reason: str) -> str:
     if cell is None:
         return f"not run: {reason}" if reason else "not run"
     if cell["status"] == "ok":
-        return "ok"
+        # Cells of one long run may span commits; older cells did not record theirs.
+        return f"ok ({cell['git_commit']})" if "git_commit" in cell else "ok"
     text = cell.get("reason", "").strip().splitlines()
     text = text[-1] if text else ""
     return f"{cell['status']}: {text[:160]}".replace("|", "/")
