@@ -239,13 +239,17 @@ def _write(record: dict, args: argparse.Namespace) -> None:
 
 def merge(parts: list[Path], args: argparse.Namespace) -> None:
     """Fold the records of runs made in parallel (each with its own ``--json``, started
-    from a copy of the main record) into ``args.json``: their cells and rows win, their
-    runs are appended, and a not-run reason is dropped once its cell has been run."""
+    from a copy of the main record) into ``args.json``: of two records of a cell the later
+    finished one wins, rows are taken from the parts, runs are appended, and a not-run
+    reason is dropped once its cell has been run."""
     record = json.loads(args.json.read_text()) if args.json.exists() else {"cells": {}}
     runs = {(run["started"], run["command"]) for run in record.get("runs", [])}
     for path in parts:
         part = json.loads(path.read_text())
-        record["cells"].update(part.get("cells", {}))
+        for key, cell in part.get("cells", {}).items():
+            # Parts start as copies of one record: the most recently finished cell wins.
+            if cell.get("finished", "") >= record["cells"].get(key, {}).get("finished", ""):
+                record["cells"][key] = cell
         record.setdefault("rows", {}).update(part.get("rows", {}))
         for run in part.get("runs", []):
             if (run["started"], run["command"]) not in runs:
