@@ -74,6 +74,41 @@ def _acceptance(record: dict) -> list[str]:
     return lines
 
 
+def _short(cell: dict | None, metric: str, percent: bool = False) -> str:
+    if cell is None:
+        return "not run"
+    if cell["status"] != "ok":
+        return {"n/a": "n/a", "timed out": "timed out"}.get(cell["status"], cell["status"])
+    return _value(cell, metric, percent)
+
+
+def _overview(record: dict) -> list[str]:
+    """C2ST and calibration error of every method, one line per (task, budget)."""
+    cells = record["cells"]
+    header = " | ".join(METHOD_ORDER)
+    lines = [
+        "## Overview: C2ST (calibration error) of every method",
+        "",
+        "0.5 is indistinguishable from the reference; see the cells below for why a cell is empty.",
+        "",
+        f"| task | sims | {header} |",
+        "|---|---|" + "---|" * len(METHOD_ORDER),
+    ]
+    for task in TASK_ORDER:
+        for budget in BUDGETS:
+            found = [cells.get(f"{task}/{budget}/{m}") for m in METHOD_ORDER]
+            if not any(found):
+                continue
+            shown = [
+                f"{_short(c, 'c2st')} ({_value(c, 'calibration_error', percent=True)})"
+                if c is not None and c["status"] == "ok"
+                else _short(c, "c2st")
+                for c in found
+            ]
+            lines.append(f"| {task} | {budget:,} | " + " | ".join(shown) + " |")
+    return lines
+
+
 def _task_section(record: dict, task: str) -> list[str]:
     rows = {key: value for key, value in record.get("rows", {}).items() if key.startswith(task)}
     cells = {k: v for k, v in record["cells"].items() if k.startswith(f"{task}/")}
@@ -159,7 +194,7 @@ def markdown(record: dict) -> str:
             "is the cell's own process (fresh interpreter, so it includes torch and sbi). Epochs "
             "are run/planned (early stopping ends some sooner).",
         ]
-    lines += ["", *_acceptance(record), "", "## Every cell", ""]
+    lines += ["", *_acceptance(record), "", *_overview(record), "", "## Every cell", ""]
     for task in TASK_ORDER:
         lines += _task_section(record, task)
     return "\n".join(lines) + "\n"
