@@ -3,7 +3,7 @@
 Sampling pushes many row chunks through the same small network. Splitting each operation
 over the intra-op threads (the torch default) pays a fork and a join per operation, and on
 a machine whose cores are also busy with other work the waiting threads spin: sampling
-1000 x 4096 kinematics posteriors used 3-5 times the CPU time of one thread on two cores
+kinematics posteriors used 2-8 times the CPU time of one thread on two cores
 of this project's AMD machines, and finished no sooner. Giving each thread whole chunks
 instead keeps every core on its own chunk from start to end. A chunk's result does not
 depend on the number of threads (each is computed by one thread with the same kernels),
