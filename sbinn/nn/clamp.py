@@ -33,7 +33,7 @@ from torch import Tensor
 
 from sbinn.nn.base import check_choice
 
-__all__ = ["CLAMP_KINDS", "soft_clamp"]
+__all__ = ["CLAMP_KINDS", "check_clamp", "checked_soft_clamp", "soft_clamp"]
 
 CLAMP_KINDS = ("tanh", "atan")
 
@@ -68,6 +68,12 @@ def soft_clamp(s: Tensor, alpha: float, kind: str = "tanh") -> Tensor:
         [0.0, 0.0]
     """
     alpha, kind = check_clamp(alpha, kind)
+    return checked_soft_clamp(s, alpha, kind)
+
+
+def checked_soft_clamp(s: Tensor, alpha: float, kind: str) -> Tensor:
+    """:func:`soft_clamp` for an ``alpha`` and ``kind`` already checked by
+    :func:`check_clamp`: couplings check them once, not on every call."""
     if kind == "tanh":
         return alpha * torch.tanh(s / alpha)
     return (2.0 * alpha / math.pi) * torch.atan(s / alpha)

@@ -40,7 +40,7 @@ import torch
 from torch import Tensor
 
 from sbinn.nn.base import check_choice
-from sbinn.nn.clamp import CLAMP_KINDS, check_clamp, soft_clamp
+from sbinn.nn.clamp import CLAMP_KINDS, check_clamp, checked_soft_clamp
 
 __all__ = ["SCALE_KINDS", "check_scale", "checked_log_scale", "log_scale"]
 
@@ -98,6 +98,4 @@ def checked_log_scale(s: Tensor, alpha: float, kind: str) -> Tensor:
     :func:`check_scale`: couplings check them once, not on every call."""
     if kind == "sigmoid":
         return torch.log1p(torch.sigmoid(s + _SIGMOID_OFFSET)) - math.log(2.0)
-    if kind == "tanh":
-        return alpha * torch.tanh(s / alpha)
-    return soft_clamp(s, alpha, kind)
+    return checked_soft_clamp(s, alpha, kind)
