@@ -304,8 +304,17 @@ class CINN(TrainedEstimator):
             self.seed + 1 if seed is None else seed
         )
         with torch.inference_mode():
-            out = model.sample(c, num_samples, generator=generator, chunk=self._chunk)
-        samples = self.theta_scaler.inverse(out.numpy().astype(np.float64))
+            # Unstandardised chunk by chunk on the sampling threads: on the whole array this
+            # took 14% of the time of 4096 draws for each of 1000 kinematics observations.
+            out = model.sample(
+                c,
+                num_samples,
+                generator=generator,
+                chunk=self._chunk,
+                finish=lambda theta: self.theta_scaler.inverse_tensor(theta.double()),
+                dtype=torch.float64,
+            )
+        samples = out.numpy()
         if self.support is not None:
             samples = self.support.inverse(samples)
         for i in self.config.discrete_parameters:

@@ -61,7 +61,7 @@ Examples:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 from torch import Tensor, nn
@@ -155,18 +155,35 @@ class ConditionalFlow(nn.Module):
         return torch.cat([theta, noise], dim=1)
 
     def sample(
-        self, c: Tensor, num_samples: int, *, generator: torch.Generator, chunk: int = 65_536
+        self,
+        c: Tensor,
+        num_samples: int,
+        *,
+        generator: torch.Generator,
+        chunk: int = 65_536,
+        finish: Callable[[Tensor], Tensor] | None = None,
+        dtype: torch.dtype | None = None,
     ) -> Tensor:
         """``num_samples`` standardised draws :math:`f^{-1}(z; c_i)` per row of ``c``.
+
+        Args:
+            c: Conditions ``(n_obs, cond_dim)``.
+            num_samples: Draws per condition.
+            generator: Source of the latent draws.
+            chunk: Rows per job of the sampling threads.
+            finish: Applied to each chunk of draws on its thread (undoing the
+                standardisation, say), so that the whole array is written once.
+            dtype: Of the result; default ``c.dtype``.
 
         Returns:
             Tensor ``(len(c) * num_samples, dim_theta)`` on the CPU, observation-major.
         """
-        out = torch.empty(len(c) * num_samples, self.dim_theta, dtype=c.dtype)
+        out = torch.empty(len(c) * num_samples, self.dim_theta, dtype=dtype or c.dtype)
 
         def invert(z: Tensor, condition: SharedCondition, lo: int) -> None:
             theta, _ = self.flow.inverse(z, condition)
-            out[lo : lo + len(z)] = theta[:, : self.dim_theta].cpu()
+            theta = theta[:, : self.dim_theta]
+            out[lo : lo + len(z)] = (theta if finish is None else finish(theta)).cpu()
 
         lo = 0
         # The draws are made here, in order, so the samples do not depend on the threads.

@@ -58,13 +58,15 @@ class SharedCondition:
         """The full ``(runs * repeats, cond_dim)`` condition."""
         return self.values.repeat_interleave(self.repeats, dim=0)
 
-    def linear(self, h: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    def linear(
+        self, h: Tensor, weight: Tensor, bias: Tensor | None, *, out: Tensor | None = None
+    ) -> Tensor:
         """``cat([h, c]) @ weight.T + bias`` for every row, the condition's part computed once
         per run.
 
         ``weight`` is ``(out, dim_h + cond_dim)``. The per-run term is the starting value of
         one batched product over runs, so the ``(rows, out)`` result is written in one pass
-        rather than computed and then updated.
+        rather than computed and then updated; into ``out`` (contiguous) when given.
 
         Examples:
             >>> _ = torch.manual_seed(0)
@@ -78,8 +80,10 @@ class SharedCondition:
         per_run = self.values @ weight[:, split:].T
         if bias is not None:
             per_run = per_run + bias
-        runs, out = per_run.shape
-        own = weight[:, :split].T.expand(runs, split, out)
-        return torch.baddbmm(per_run[:, None, :], h.view(runs, self.repeats, split), own).view(
-            -1, out
-        )
+        runs, width = per_run.shape
+        own = weight[:, :split].T.expand(runs, split, width)
+        h = h.view(runs, self.repeats, split)
+        if out is None:
+            return torch.baddbmm(per_run[:, None, :], h, own).view(-1, width)
+        torch.baddbmm(per_run[:, None, :], h, own, out=out.view(runs, self.repeats, width))
+        return out

@@ -121,3 +121,19 @@ def test_sampled_pieces_cover_every_observation_in_order():
             assert runs * repeats <= chunk
             rows += [obs for obs in range(first, first + runs) for _ in range(repeats)]
         assert rows == [obs for obs in range(num_obs) for _ in range(num_samples)]
+
+
+def test_sampling_finishes_each_chunk_into_the_requested_dtype():
+    model = ConditionalFlow(random_flow(3, 2).float(), torch.nn.Flatten(), dim_theta=3)
+    c = torch.randn(5, 2)
+
+    def draw(**options):
+        with torch.inference_mode():
+            generator = torch.Generator().manual_seed(0)
+            return model.sample(c, 7, generator=generator, chunk=4, **options)
+
+    plain = draw()
+    finished = draw(finish=lambda theta: 2 * theta.double() + 1, dtype=torch.float64)
+    assert plain.dtype == torch.float32 and finished.dtype == torch.float64
+    assert finished.shape == plain.shape == (35, 3)
+    torch.testing.assert_close(finished, 2 * plain.double() + 1)
