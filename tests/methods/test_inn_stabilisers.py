@@ -95,6 +95,14 @@ def test_finite_difference_epsilon_is_checked():
         finite_difference_penalty(net, torch.zeros(1, 2), torch.zeros(1, 2), epsilon=-0.1)
 
 
+def test_finite_difference_bound_is_checked():
+    net = InvertibleNetwork.coupling_stack(2, 1, hidden_features=4)
+    with pytest.raises(ValueError, match=r"bound must be a finite number >= 0, got -1\.0"):
+        finite_difference_penalty(net, torch.zeros(1, 2), torch.zeros(1, 2), bound=-1.0)
+    with pytest.raises(ValueError, match=r"fd_bound must be a finite number >= 0, got nan"):
+        Stabilisers(fd_bound=float("nan"))
+
+
 # --- the terms themselves ------------------------------------------------------------------
 
 
@@ -293,3 +301,40 @@ def test_soft_clamped_inn_stays_invertible_64_times_outside_the_training_range()
     with torch.no_grad():
         back = net64.inverse(net64(start)[0])[0]
     assert (back - start).norm(dim=1).max() <= 1e-4
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), bound=st.floats(0.0, 3.0))
+def test_a_bound_charges_only_each_rows_excess_over_it(seed, bound):
+    net = perturbed_stack(3, seed)
+    u = torch.randn(32, 3, dtype=torch.float64)
+    w = torch.randn(32, 3, dtype=torch.float64)
+
+    def per_row(generator_seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        generator = torch.Generator().manual_seed(generator_seed)
+        v = torch.randn(u.shape, generator=generator, dtype=torch.float64)
+        v_inv = torch.randn(w.shape, generator=generator, dtype=torch.float64)
+        v, v_inv = v / v.norm(dim=1, keepdim=True), v_inv / v_inv.norm(dim=1, keepdim=True)
+        forward = (net(u)[0] - net(u + 0.1 * v)[0]).norm(dim=1) / 0.1
+        inverse = (net.inverse(w)[0] - net.inverse(w + 0.1 * v_inv)[0]).norm(dim=1) / 0.1
+        return forward, inverse
+
+    forward, inverse = per_row(seed)
+    generator = torch.Generator().manual_seed(seed)
+    value = finite_difference_penalty(net, u, w, 0.1, generator=generator, bound=bound)
+    expected = (forward - bound).clamp_min(0).mean() + (inverse - bound).clamp_min(0).mean()
+    assert value.item() == pytest.approx(expected.item(), rel=1e-9, abs=1e-12)
+    plain = finite_difference_penalty(net, u, w, 0.1, generator=torch.Generator().manual_seed(seed))
+    assert plain.item() == pytest.approx((forward.mean() + inverse.mean()).item(), rel=1e-9)
+    above_all = max(forward.max().item(), inverse.max().item()) + 1.0
+    generator.manual_seed(seed)
+    assert finite_difference_penalty(net, u, w, 0.1, generator=generator, bound=above_all) == 0
+
+
+def test_the_inn_passes_its_bound_to_the_penalty():
+    net = InvertibleNetwork.coupling_stack(2, 1, hidden_features=4)
+    u = torch.randn(8, 2)
+    free = StabiliserTerms(net, Stabilisers(fd_weight=1.0, fd_bound=10.0))(u, u)["fd"]
+    charged = StabiliserTerms(net, Stabilisers(fd_weight=1.0))(u, u)["fd"]
+    assert free.item() == 0.0  # a fresh stack is a rotation: estimates of 1 each
+    assert charged.item() == pytest.approx(2.0, abs=1e-5)
