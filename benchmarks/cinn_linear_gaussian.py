@@ -26,6 +26,7 @@ import torch
 from _common import RESULTS, environment_record, publish
 from scipy import stats
 
+from sbinn.diagnostics.stability_summary import stability_summary
 from sbinn.methods.cinn import CINN, TrainingConfig
 from simulators.linear_gaussian import LinearGaussianSimulator
 
@@ -53,6 +54,10 @@ def run(dim: int, conditioning: str, args: argparse.Namespace) -> dict:
     nll = float(-log_q.mean())
     samples = cinn.sample(x[: args.num_moment_obs], args.num_samples, seed=1)
     std = np.sqrt(np.diag(cov))
+    # Issue 8: every learned method's record carries its stability checks; the reference
+    # pairs are fresh draws from the training distribution.
+    reference = sim.sample_joint(256, seed=54321)
+    stability = stability_summary(cinn, *reference, x[: args.num_moment_obs], seed=0)
     mean_error = np.abs(samples.mean(axis=1) - means[: args.num_moment_obs]) / std
     sample_cov = np.mean([np.cov(s.T) for s in samples], axis=0)
     return {
@@ -73,6 +78,7 @@ def run(dim: int, conditioning: str, args: argparse.Namespace) -> dict:
         "covariance_max_abs_error_relative": float(
             np.abs(sample_cov - cov).max() / np.abs(cov).max()
         ),
+        "stability": {"checked": True} | stability,
         "final_validation_nll": cinn.history.validation_loss[-1],
         "epochs": len(cinn.history.train_loss),
         "num_simulations": cinn.num_simulations,

@@ -27,6 +27,7 @@ import torch
 from _common import RESULTS, environment_record, publish
 
 from sbinn.diagnostics import calibration_error
+from sbinn.diagnostics.stability_summary import stability_summary
 from sbinn.methods.cinn import CINN, TrainingConfig
 from simulators.normal_sets import NormalSetsSimulator
 
@@ -79,6 +80,14 @@ def evaluate(cinn: CINN, sim: NormalSetsSimulator, args: argparse.Namespace) -> 
             "permutation": bool(moved <= 1e-5),
         },
     }
+
+
+def stability(cinn: CINN, sim: NormalSetsSimulator) -> dict:
+    """Issue 8's stability entry: reference pairs are fresh draws from the training
+    distribution; the checked observations are fresh sets of every size."""
+    theta, x = sim.sample_joint(256, seed=54321)
+    _, x_obs = sim.sample_joint(100, seed=54322)
+    return {"checked": True} | stability_summary(cinn, theta, x, x_obs, seed=0)
 
 
 def markdown(record: dict) -> str:
@@ -138,6 +147,7 @@ def main() -> None:
         "num_test": args.num_test,
         "num_samples": args.num_samples,
         "result": evaluate(cinn, sim, args),
+        "stability": stability(cinn, sim),
         "validation_nll": cinn.history.validation_loss,
         "time_s": dict(cinn.time_s),
         "wall_s": time.perf_counter() - start,
