@@ -17,7 +17,10 @@ the importance weight
     {\sum_j w_j^{(t-1)} K_t(\theta_i^{(t)} \mid \theta_j^{(t-1)})},
 
 so the population targets :math:`p(\theta \mid \rho(x, x^*) \le \epsilon_t)`. Proposals with
-:math:`p(\theta) = 0` are rejected without a simulation, and so are failed (NaN) simulations.
+:math:`p(\theta) = 0` are drawn again without a simulation (Beaumont et al.'s algorithm
+perturbs until the prior is positive), so they do not count as proposed; failed (NaN)
+simulations are rejected and do count. A generation whose kernel puts fewer than one draw in
+:data:`_MAX_DRAWS_PER_INSIDE` inside the support ends the run (``"support"``).
 Adaptive tolerances follow Del Moral, Doucet & Jasra (2012, *Stat. Comput.* 22:1009), who
 derive :math:`\epsilon_t` from the previous population, and Lenormand, Jabot & Deffuant (2013,
 *Comput. Stat.* 28:2777), who take, as here, the ``quantile`` (default 0.5) of the previous
@@ -81,6 +84,10 @@ _MAX_PAIRS_PER_BLOCK = 4_000_000
 _OVERSHOOT = 1.2
 # A generation is abandoned when its acceptance rate is this many Poisson sigmas below the minimum.
 _RATE_Z = 3.0
+# Perturbed draws outside the prior's support are redrawn, up to this many draws per
+# proposal a round needs; the bounded priors of the star-cluster task lost most draws of
+# later generations at their box edges, which had counted as rejections and ended runs.
+_MAX_DRAWS_PER_INSIDE = 100
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,8 @@ class SMCRunInfo:
         epsilon: The largest distance in the final population.
         acceptance_rate: Accepted / proposed particles in the final generation.
         effective_sample_size: :math:`1 / \\sum_i w_i^2` of the final population.
-        stop_reason: Why each run stopped: ``"acceptance_rate"`` or ``"budget"``.
+        stop_reason: Why each run stopped: ``"acceptance_rate"``, ``"budget"`` or
+            ``"support"`` (the kernel hardly left any draw inside the prior's support).
         seed: The root seed; a call with ``seed=None`` records the one it drew.
         time_s: Wall time of the call in seconds.
     """
@@ -301,9 +309,12 @@ class _Run:
             size = min(
                 math.ceil(size), max(n, proposed), cap - proposed, budget, smc.max_batch_size
             )
-            theta = propose(size)
-            proposed += size
-            theta, d = self._simulate(theta[np.isfinite(self.simulator.prior.log_prob(theta))])
+            theta = self._inside_support(propose, size)
+            if theta is None:
+                self.stop_reason = "support"
+                return None
+            proposed += theta.shape[0]
+            theta, d = self._simulate(theta)
             keep = d <= epsilon
             thetas.append(theta[keep])
             distances.append(d[keep])
@@ -311,11 +322,23 @@ class _Run:
         self.num_generations += 1
         return np.concatenate(thetas)[:n], np.concatenate(distances)[:n], accepted / proposed
 
+    def _inside_support(self, propose: Callable[[int], np.ndarray], size: int) -> np.ndarray | None:
+        """``size`` proposals with positive prior density, fewer if the kernel puts fewer than
+        one draw in :data:`_MAX_DRAWS_PER_INSIDE` inside; None if it puts none inside."""
+        log_prob = self.simulator.prior.log_prob
+        inside, found, drawn = [], 0, 0
+        while found < size and drawn < _MAX_DRAWS_PER_INSIDE * size:
+            # Draw for the missing proposals at the share of draws seen inside so far.
+            want = (size - found) * (drawn + 1) / (found + 1)
+            theta = propose(min(math.ceil(want), 10 * size, _MAX_DRAWS_PER_INSIDE * size - drawn))
+            drawn += theta.shape[0]
+            theta = theta[np.isfinite(log_prob(theta))]
+            inside.append(theta[: size - found])
+            found += inside[-1].shape[0]
+        return np.concatenate(inside) if found else None
+
     def _simulate(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Simulate in one call; return the successful ``theta`` and their distances."""
-        if theta.shape[0] == 0:
-            # Every proposal of the round fell outside the prior's support.
-            return theta, np.empty(0)
         x = self.simulator.simulate(theta, self.rng).reshape(theta.shape[0], -1)
         failed_before = self.tracker.num_failed
         theta, x = self.tracker.filter(theta, x)

@@ -89,7 +89,7 @@ def test_proposals_outside_the_prior_support_are_never_simulated():
     assert samples.std() == pytest.approx(exact.std(), rel=0.1)
 
 
-def test_a_round_whose_proposals_all_leave_the_support_is_skipped(monkeypatch):
+def test_a_round_whose_proposals_all_leave_the_support_is_drawn_again(monkeypatch):
     """Found by the peer benchmark on bounded priors: a round with no proposal inside the
     support used to call the simulator with no rows (and fail reshaping its output)."""
     from sbinn.methods import abc_smc
@@ -303,3 +303,51 @@ def test_a_budget_too_small_for_generation_0_after_failures_raises():
     ):
         warnings.simplefilter("ignore", SimulationFailureWarning)
         smc.sample([[0.0]], 10, seed=0)
+
+
+def corner_task(dim: int):
+    prior = JointPrior({f"p{i}": Uniform(0.0, 1.0) for i in range(dim)})
+    return recording_simulator(
+        prior, lambda theta, rng: theta + 0.02 * rng.standard_normal(theta.shape)
+    )
+
+
+def test_draws_outside_the_support_do_not_count_as_rejections(monkeypatch):
+    """Found by the peer benchmark: on the star-cluster box prior SMC stopped after generation
+    1, because perturbations outside the box had counted as proposals at the acceptance-rate
+    floor. Here 9 of 10 perturbations leave the support; the rate of the simulated ones
+    stays far above the floor, so the run goes on."""
+    from sbinn.methods import abc_smc
+
+    sim, batches = corner_task(1)
+    perturb = abc_smc._Run._perturb
+
+    def mostly_outside(self, population, cholesky, m):
+        theta = perturb(self, population, cholesky, m)
+        theta[np.arange(m) % 10 != 0] = 5.0
+        return theta
+
+    monkeypatch.setattr(abc_smc._Run, "_perturb", mostly_outside)
+    smc = SMCABC(sim, num_particles=200, min_acceptance_rate=0.15, max_simulations=20_000)
+    samples = smc.sample([[0.5]], 100, seed=0)
+    run = smc.last_run
+    assert run.num_generations[0] >= 4, run
+    assert run.acceptance_rate[0] >= 0.15 or run.stop_reason[0] == "acceptance_rate"
+    assert np.all((samples >= 0) & (samples <= 1))
+    simulated = np.concatenate(batches)
+    assert np.all((simulated >= 0) & (simulated <= 1)) and run.num_simulations[0] == len(simulated)
+
+
+def test_a_kernel_that_never_lands_inside_the_support_ends_the_run(monkeypatch):
+    from sbinn.methods import abc_smc
+
+    sim, batches = corner_task(2)
+    monkeypatch.setattr(
+        abc_smc._Run, "_perturb", lambda self, population, chol, m: np.full((m, 2), 5.0)
+    )
+    smc = SMCABC(sim, num_particles=100)
+    samples = smc.sample([[0.5, 0.5]], 50, seed=0)
+    assert smc.last_run.stop_reason == ("support",)
+    assert smc.last_run.num_generations[0] == 1
+    assert samples.shape == (1, 50, 2) and np.all((samples >= 0) & (samples <= 1))
+    assert len(batches) >= 1 and all(len(batch) > 0 for batch in batches)
