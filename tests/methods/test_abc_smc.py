@@ -351,3 +351,35 @@ def test_a_kernel_that_never_lands_inside_the_support_ends_the_run(monkeypatch):
     assert smc.last_run.num_generations[0] == 1
     assert samples.shape == (1, 50, 2) and np.all((samples >= 0) & (samples <= 1))
     assert len(batches) >= 1 and all(len(batch) > 0 for batch in batches)
+
+
+def test_the_kernel_ridge_is_relative_to_each_parameters_scale():
+    """Found by the peer benchmark: with cloud masses of order 10^7 next to efficiencies of
+    order 0.01, a ridge from the mean variance made the kernel std ~45 in every parameter,
+    and every perturbation left the star-cluster prior (stop reason 'support')."""
+    from sbinn.methods.abc_smc import _kernel_cholesky, _Population
+
+    rng = np.random.default_rng(0)
+    theta = np.column_stack([rng.uniform(1e5, 3e7, 500), rng.uniform(0.01, 0.1, 500)])
+    weights = np.full(500, 1 / 500)
+    population = _Population(theta, weights, np.zeros(500), 1.0)
+    cholesky = _kernel_cholesky(population)
+    kernel_std = np.sqrt((cholesky**2).sum(axis=1))
+    np.testing.assert_allclose(kernel_std, np.sqrt(2) * theta.std(axis=0), rtol=1e-6)
+
+
+def test_smc_narrows_a_posterior_on_parameters_of_very_different_scales():
+    from sbinn.priors import LogUniform
+
+    prior = JointPrior({"mass": LogUniform(1e5, 3e7), "efficiency": Uniform(0.01, 0.1)})
+
+    def simulate(theta, rng):
+        features = np.column_stack([np.log10(theta[:, 0]), 100 * theta[:, 1]])
+        return features + 0.05 * rng.standard_normal(features.shape)
+
+    sim = FunctionSimulator(simulate, prior, backend="numpy")
+    smc = SMCABC(sim, num_particles=300, max_simulations=30_000)
+    samples = smc.sample([[6.0, 5.0]], 300, seed=0)
+    assert smc.last_run.num_generations[0] >= 5 and smc.last_run.stop_reason[0] != "support"
+    assert abs(np.log10(samples[0, :, 0]).mean() - 6.0) < 0.1
+    assert abs(samples[0, :, 1].mean() - 0.05) < 0.003

@@ -43,11 +43,12 @@ def test_no_buffer_outside_inference_mode_or_when_too_large():
 
 
 def test_threads_get_their_own_buffers():
-    pointers = []
+    buffers = []
 
     def take() -> None:
         with torch.inference_mode():
-            pointers.append(hidden_buffer(0, 8, 8, torch.zeros(1)).data_ptr())
+            # Kept alive here, so that a finished thread's memory cannot be handed out again.
+            buffers.append(hidden_buffer(0, 8, 8, torch.zeros(1)))
 
     threads = [threading.Thread(target=take) for _ in range(2)]
     for thread in threads:
@@ -55,7 +56,7 @@ def test_threads_get_their_own_buffers():
     for thread in threads:
         thread.join()
     take()
-    assert len(set(pointers)) == 3
+    assert len({buffer.data_ptr() for buffer in buffers}) == 3
 
 
 def _trained_looking_mlp(activation: str, num_hidden_layers: int) -> MLP:
