@@ -127,12 +127,13 @@ def main() -> None:
     parser.add_argument("--num-test", type=int, default=4000)
     parser.add_argument("--num-samples", type=int, default=500)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0, help="of the network and its training")
     parser.add_argument("--out", type=Path, default=RESULTS / "cinn_sets")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     sim = NormalSetsSimulator(n_min=5, n_max=500)
-    cinn = CINN(seed=0, conditioning="deepset")
+    cinn = CINN(seed=args.seed, conditioning="deepset")
     cinn.fit(
         simulator=sim,
         num_simulations=args.num_simulations,
