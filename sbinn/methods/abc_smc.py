@@ -19,8 +19,9 @@ the importance weight
 so the population targets :math:`p(\theta \mid \rho(x, x^*) \le \epsilon_t)`. Proposals with
 :math:`p(\theta) = 0` are drawn again without a simulation (Beaumont et al.'s algorithm
 perturbs until the prior is positive), so they do not count as proposed; failed (NaN)
-simulations are rejected and do count. A generation whose kernel puts fewer than one draw in
-:data:`_MAX_DRAWS_PER_INSIDE` inside the support ends the run (``"support"``).
+simulations are rejected and do count. A round proposes fewer than it asked for when fewer
+than one draw in :data:`_MAX_DRAWS_PER_INSIDE` lands inside the support, and a round in
+which none of those draws lands inside ends the run (``"support"``).
 Adaptive tolerances follow Del Moral, Doucet & Jasra (2012, *Stat. Comput.* 22:1009), who
 derive :math:`\epsilon_t` from the previous population, and Lenormand, Jabot & Deffuant (2013,
 *Comput. Stat.* 28:2777), who take, as here, the ``quantile`` (default 0.5) of the previous
@@ -85,8 +86,8 @@ _OVERSHOOT = 1.2
 # A generation is abandoned when its acceptance rate is this many Poisson sigmas below the minimum.
 _RATE_Z = 3.0
 # Perturbed draws outside the prior's support are redrawn, up to this many draws per
-# proposal a round needs; the bounded priors of the star-cluster task lost most draws of
-# later generations at their box edges, which had counted as rejections and ended runs.
+# proposal a round needs. Counting them as rejections had let a kernel that leaves a
+# bounded prior's box end runs through the acceptance-rate floor.
 _MAX_DRAWS_PER_INSIDE = 100
 
 
@@ -102,7 +103,8 @@ class SMCRunInfo:
         acceptance_rate: Accepted / proposed particles in the final generation.
         effective_sample_size: :math:`1 / \\sum_i w_i^2` of the final population.
         stop_reason: Why each run stopped: ``"acceptance_rate"``, ``"budget"`` or
-            ``"support"`` (the kernel hardly left any draw inside the prior's support).
+            ``"support"`` (no draw of a round, 100 per proposal it needed, landed inside the
+            prior's support).
         seed: The root seed; a call with ``seed=None`` records the one it drew.
         time_s: Wall time of the call in seconds.
     """

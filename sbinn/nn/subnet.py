@@ -94,9 +94,8 @@ class MLP(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """Map ``x`` of shape ``(batch, in_features)`` to ``(batch, out_features)``."""
         first = self.layers[0]
-        rows = x.shape[0]
-        out = None if len(self.layers) == 1 else hidden_buffer(0, rows, first.out_features, x)
-        return self._after_first(_linear(first.weight, first.bias, x, out), rows)
+        out = self._first_buffer(x)
+        return self._after_first(_linear(first.weight, first.bias, x, out), x.shape[0])
 
     def with_shared_condition(self, h: Tensor, c: SharedCondition) -> Tensor:
         """``forward(cat([h, c.dense()]))``, with the condition's part of the first layer
@@ -111,10 +110,15 @@ class MLP(nn.Module):
             True
         """
         first = self.layers[0]
-        rows = h.shape[0]
-        out = None if len(self.layers) == 1 else hidden_buffer(0, rows, first.out_features, h)
-        h = c.linear(h, first.weight, first.bias, out=out)
-        return self._after_first(h, rows)
+        out = self._first_buffer(h)
+        return self._after_first(c.linear(h, first.weight, first.bias, out=out), h.shape[0])
+
+    def _first_buffer(self, h: Tensor) -> Tensor | None:
+        """Where the first layer writes: a hidden buffer, or ``None`` (a fresh tensor) when
+        the first layer is also the output layer or no buffer applies."""
+        if len(self.layers) == 1:
+            return None
+        return hidden_buffer(0, h.shape[0], self.layers[0].out_features, h)
 
     def _after_first(self, h: Tensor, rows: int) -> Tensor:
         """The layers after the first linear one; hidden outputs alternate between the
