@@ -19,6 +19,11 @@ posterior mean per parameter (also as a fraction of the prior's standard deviati
 the mean posterior standard deviation; plus the wall times. The overall RMSE is over the
 stratified test set, not over the prior.
 
+Both methods are also compared, by C2ST, with a large-budget ABC reference on a few test
+clusters per bin (:mod:`sbinn.benchmark.reference`: quantile ABC on the same summaries,
+``--reference-simulations`` fresh simulations, 10⁶ by default at about 1 ms each with the
+summaries). The cINN carries issue 8's ``stability`` entry.
+
 Run by hand. The full run at the defaults (50 000 simulations, 20 000 steps of 256 sets,
 DeepSet only) should take about 2 hours on one thread of this project's loaded 2-core
 machine (0.31–0.37 s per step in smoke runs) and peak near 6 GB of memory (peak RSS was
@@ -32,7 +37,8 @@ or far fewer steps::
 A smoke run::
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/cluster_cmd.py --simulations 2000 \\
-        --steps 200 --num-test 50 --num-samples 100 --out /tmp/cluster_cmd_smoke
+        --steps 200 --num-test 50 --num-samples 100 --reference-simulations 20000 \\
+        --out /tmp/cluster_cmd_smoke
 
 Results go to ``benchmarks/results/cluster_cmd.json`` and ``.md``.
 """
@@ -51,7 +57,9 @@ import numpy as np
 import torch
 from _common import RESULTS, environment_record, publish
 
+from sbinn.benchmark.reference import abc_reference, c2st_against_reference
 from sbinn.diagnostics import calibration_error
+from sbinn.diagnostics.stability_summary import stability_summary
 from sbinn.methods.abc import RejectionABC
 from sbinn.methods.cinn import CINN, CINNConfig, TrainingConfig
 from simulators.cluster_cmd import ClusterCMDSimulator, set_mask
@@ -136,7 +144,11 @@ def run_cinn(conditioning, sim, theta, x, x_test, args) -> tuple[np.ndarray, dic
     )
     cinn.fit(theta, x, training=training)
     samples = cinn.sample(x_test, args.num_samples, seed=args.seed + 1)
+    # Issue 8's entry: reference pairs are training simulations; every tenth test cluster is
+    # checked, so every star-count bin is represented.
+    stability = stability_summary(cinn, theta[:256], x[:256], x_test[::10], seed=args.seed)
     return samples, {
+        "stability": {"checked": True} | stability,
         "steps": cinn.history.steps,
         "epochs": epochs,
         "best_epoch": cinn.history.best_epoch,
@@ -159,6 +171,18 @@ def run_abc(sim, theta, summaries, s_test, args) -> tuple[np.ndarray, dict]:
     }
 
 
+def reference_rows(num_test: int, per_bin: int) -> np.ndarray:
+    """The first ``per_bin`` test clusters of every star-count bin (tests are bin-ordered)."""
+    size = num_test // len(STAR_BINS)
+    return np.array([i * size + j for i in range(len(STAR_BINS)) for j in range(per_bin)])
+
+
+def against_reference(samples: np.ndarray, rows: np.ndarray, reference, seed: int) -> dict:
+    """C2ST of one method's samples against the large-budget ABC reference."""
+    result = c2st_against_reference(samples[rows], reference, seed=seed)
+    return {"value": result.value, "interval": [result.low, result.high]}
+
+
 def row(name: str, result: dict) -> str:
     cells = [f"{100 * result['overall']['calibration_error']:.2f}%"]
     cells += [f"{100 * v['calibration_error']:.2f}%" for v in result["per_star_bin"].values()]
@@ -174,6 +198,31 @@ def bin_rows(name: str, result: dict) -> list[str]:
         cells += [f"{e:.2f}" for e in v["rmse_over_prior_std"].values()]
         lines.append(f"| {name} | {stars} | " + " | ".join(cells) + " |")
     return lines
+
+
+def reference_lines(record: dict) -> list[str]:
+    reference = record.get("reference")
+    if reference is None:
+        return []
+    lines = [
+        f"C2ST against a large-budget ABC reference: quantile ABC on the same summaries, "
+        f"{reference['simulations']:,} simulations, {reference['samples_per_observation']} "
+        f"kept per cluster (median ε {reference['epsilon_median']:.3f}), on "
+        f"{reference['observations']} test clusters ({reference['per_bin']} per star-count "
+        f"bin); {reference['time_s']:.0f} s. 0.5 means indistinguishable. The reference is "
+        "the posterior given the summaries, not the posterior given the whole set, so a "
+        "network that uses more of the set than the summaries do is *expected* to differ "
+        "from it (sharper where the set carries more information).",
+        "",
+        "| method | C2ST vs reference | 68% interval |",
+        "|---|---|---|",
+    ]
+    for name, m in record["methods"].items():
+        c2st = m.get("c2st_vs_reference")
+        if c2st is not None:
+            low, high = c2st["interval"]
+            lines.append(f"| {name} | {c2st['value']:.3f} | {low:.3f}–{high:.3f} |")
+    return [*lines, ""]
 
 
 def markdown(record: dict) -> str:
@@ -206,6 +255,7 @@ def markdown(record: dict) -> str:
         lines += bin_rows(name, m["scores"])
     lines += [
         "",
+        *reference_lines(record),
         "Wall times (s; ABC's excludes computing the summaries, which is under 'summaries'): "
         + json.dumps({k: round(v, 1) for k, v in record["time_s"].items()}),
         "",
@@ -225,6 +275,15 @@ def main() -> None:
     parser.add_argument("--num-samples", type=int, default=500)
     parser.add_argument(
         "--conditioning", nargs="+", default=["deepset"], choices=["deepset", "set_transformer"]
+    )
+    parser.add_argument(
+        "--reference-simulations",
+        type=int,
+        default=1_000_000,
+        help="budget of the ABC reference posterior; 0 skips the C2ST",
+    )
+    parser.add_argument(
+        "--reference-per-bin", type=int, default=5, help="reference clusters per star-count bin"
     )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu", help="the cINN's: cpu, cuda or auto")
@@ -248,14 +307,30 @@ def main() -> None:
     summaries, s_test = cmd_summaries(x), cmd_summaries(x_test)
     times["summaries"] = time.perf_counter() - tic
 
-    methods = {}
-    samples, info = run_abc(sim, theta, summaries, s_test, args)
-    methods["abc_summaries"] = info | {"scores": evaluate(samples, theta_test, bins, sim)}
+    reference = rows = None
+    if args.reference_simulations:
+        rows = reference_rows(len(theta_test), args.reference_per_bin)
+        reference = abc_reference(
+            CMDSummarySimulator(sim),
+            s_test[rows],
+            num_samples=args.num_samples,
+            num_simulations=args.reference_simulations,
+            seed=args.seed + 2000,
+            progress=None,
+            chunk_size=_SIMULATION_CHUNK,
+            max_workers=1,
+        )
+
+    def scored(samples: np.ndarray, info: dict) -> dict:
+        info = info | {"scores": evaluate(samples, theta_test, bins, sim)}
+        if reference is not None:
+            info["c2st_vs_reference"] = against_reference(samples, rows, reference, args.seed)
+        return info
+
+    methods = {"abc_summaries": scored(*run_abc(sim, theta, summaries, s_test, args))}
     for conditioning in args.conditioning:
         samples, info = run_cinn(conditioning, sim, theta, x, x_test, args)
-        methods[f"cinn_{conditioning}"] = info | {
-            "scores": evaluate(samples, theta_test, bins, sim)
-        }
+        methods[f"cinn_{conditioning}"] = scored(samples, info)
     times["total"] = time.perf_counter() - start
     record = {
         "task": "cluster_cmd (n_max 2000, default prior), test clusters stratified by star count",
@@ -267,6 +342,9 @@ def main() -> None:
         "num_samples": args.num_samples,
         "star_bins": [list(b) for b in STAR_BINS],
         "methods": methods,
+        "reference": None
+        if reference is None
+        else reference.record() | {"per_bin": args.reference_per_bin, "rows": rows.tolist()},
         "time_s": times,
         "simulator": sim.settings(),
         "environment": environment_record(

@@ -66,15 +66,28 @@ def abc_reference(
     num_simulations: int,
     seed: int,
     progress: bool | None,
+    chunk_size: int = 100_000,
+    max_workers: int | None = None,
 ) -> ReferencePosterior:
-    """Quantile ABC keeping the ``num_samples`` nearest of ``num_simulations`` per observation."""
+    """Quantile ABC keeping the ``num_samples`` nearest of ``num_simulations`` per observation.
+
+    ``chunk_size`` and ``max_workers`` go to :class:`~sbinn.methods.abc.RejectionABC`; lower
+    the chunk for simulators with large observations (sets of thousands of stars).
+    """
     if num_simulations < num_samples:
         raise ValueError(
             f"the ABC reference needs num_simulations >= num_samples, got {num_simulations} < "
             f"{num_samples}"
         )
     quantile = num_samples / num_simulations
-    abc = RejectionABC(simulator, mode="quantile", quantile=quantile, progress=progress)
+    abc = RejectionABC(
+        simulator,
+        mode="quantile",
+        quantile=quantile,
+        progress=progress,
+        chunk_size=chunk_size,
+        max_workers=max_workers,
+    )
     start = time.perf_counter()
     samples = abc.sample(x_obs, num_samples, seed=seed)
     return ReferencePosterior(
