@@ -42,8 +42,9 @@ mass :math:`(1-\epsilon)M_{cl}` and hydrogen density :math:`n_{cl}` (mass densit
   ``start_myr`` later. The steps left are spread over the rest of the time in
   :math:`\ln` of the time since that burst; if that would make them longer than 0.2 in
   :math:`\ln t`, the Weaver solution is used up to a later start instead (ignoring
-  gravity, cooling and breakout before it). A shell that recollapses in the very last step
-  is flagged ``recollapsed``.
+  gravity, cooling and breakout before it). A shell that recollapses in the very last step,
+  or at the end is falling fast enough to reach the cluster in less time than that step
+  lasted (a plunge the step cannot resolve), is flagged ``recollapsed``.
 
 The integration is a fixed-step fourth-order Runge–Kutta in the log of the time since the
 youngest burst, from ``start_myr`` to each cluster's age: every cluster takes
@@ -314,6 +315,7 @@ def evolve_shell(
 
     for remaining in range(settings.num_steps, 0, -1):
         birth = cloud.youngest_birth
+        last_start = t
         tau = t - birth
         if settings.cooling:
             l_now = cloud.feedback(t)[:, [2, 4]].sum(axis=1)
@@ -349,13 +351,18 @@ def evolve_shell(
             step = np.where(collapsed, np.maximum(restart, 0.0), step)
     radius, momentum, mass, _ = state
     _, (fb, drive, ion, radiation) = cloud.forces(t, *state, momentum_phase)
+    # A shell falling so fast that it would reach the cluster in less than the last step
+    # lasted is caught in the plunge, which a step that long cannot resolve: counted as
+    # recollapsed in the last step, like one already below the floor.
+    falling = momentum < 0
+    plunging = falling & (radius * mass < -momentum * (end - last_start))
     return ShellState(
         radius_pc=radius / PC,
         velocity_kms=momentum / mass / 1e5,
         shell_mass=mass,
         cloud_radius_pc=cloud.radius / PC,
         momentum_phase=momentum_phase.copy(),
-        recollapsed=(radius < floor) & (momentum < 0),
+        recollapsed=((radius < floor) & falling) | plunging,
         outside_cloud=radius > cloud.radius,
         feedback=fb,
         drive_pressure=drive,

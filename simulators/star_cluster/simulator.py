@@ -84,7 +84,9 @@ class StarClusterSimulator(Simulator):
     """
 
     name = "star_cluster"
-    version = "1"
+    # 2: main-sequence evolution and line-blanketed ionising photons by default; shells
+    # plunging faster than the last step can follow count as recollapsed.
+    version = "2"
 
     def __init__(
         self,

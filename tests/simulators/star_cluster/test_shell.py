@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from simulators.star_cluster.population import FEEDBACK_QUANTITIES, FeedbackGrid
+from simulators.star_cluster.priors import oxygen_to_metallicity
 from simulators.star_cluster.shell import (
     PC,
     WEAVER_CONSTANT,
@@ -71,3 +72,21 @@ def test_settings_are_checked():
         ShellSettings(ambient_density=-1.0)
     with pytest.raises(ValueError, match="ages must exceed start_myr"):
         evolve_shell(np.array([1e-4]), *np.ones((4, 1)))
+
+
+def test_a_shell_plunging_faster_than_the_last_step_can_follow_counts_as_recollapsed():
+    """A 6.6e6 Msun cloud at 9 Myr whose shell, at 100 steps, ends 2.3 pc out falling at
+    390 km/s: it would reach the cluster in ~6 kyr, far less than the 0.8 Myr last step,
+    and finer integrations put it anywhere from below the floor to 0.8 pc."""
+    metallicity = oxygen_to_metallicity(np.array([8.5778]))
+    state = evolve_shell(
+        np.array([9.04675357]),
+        np.array([6.57323804e6]),
+        np.array([1.65234033e-2]),
+        np.array([247.777378]),
+        metallicity,
+        settings=ShellSettings(num_steps=100),
+    )
+    assert state.radius_pc[0] > 10 * ShellSettings().recollapse_radius_pc
+    assert state.velocity_kms[0] < -300
+    assert state.recollapsed[0]
