@@ -91,7 +91,12 @@ T_WIND_MIN = 12.5e3  # K, bottom of Vink's grid; cooler stars: no wind, ionising
 
 # Two rows of the theoretical O-dwarf scale of Martins, Schaerer & Hillier (2005, A&A 436, 1049,
 # Table 1; log g = 3.92 for every dwarf): O3 V and O9.5 V as (Teff [K], spectroscopic mass
-# [Msun], log Q0 [s^-1]) from CMFGEN line-blanketed wind models.
+# [Msun], log Q0 [s^-1]) from CMFGEN line-blanketed wind models. Provenance: the table could
+# not be read offline; the numbers are as quoted from it by secondary sources that agree with
+# each other (E. Mamajek's spectral-type notes give 44 616 K as Martins05's theoretical O3 V
+# temperature; two independent codes quote the masses and log Q0). The radii they imply,
+# sqrt(GM/g) = 13.9 and 7.4 Rsun, with these temperatures give log L/Lsun = 5.83 and 4.63,
+# on the dwarf sequence. Check against the paper when it is at hand.
 MSH05_LOG_G_DWARF = 3.92
 MSH05_O3V = (44616.0, 58.34, 49.63)
 MSH05_O95V = (30488.0, 16.46, 47.56)
