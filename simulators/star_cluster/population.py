@@ -38,9 +38,9 @@ Geneva 2012 tracks, Z = 0.014) is *not* used to build it, only to validate it
 O stars to lower temperatures as the cluster ages, and only a Lyman continuum that falls
 with temperature faster than a blackbody's turns that into the drop of Q(H) between 2 and
 3 Myr that Starburst99 shows (0.25 dex). With a blackbody the table was 0.30 dex high at
-3 Myr (0.36 dex with evolution); with both defaults it is within 0.06 dex at 1, 2 and
+3 Myr (0.36 dex with evolution); with both defaults it is within 0.05 dex at 1, 2 and
 3 Myr. Still missing: Wolf–Rayet and supergiant phases and the atmospheres of B stars, so
-after 5 Myr Q(H) is high (0.95 dex at 10 Myr, when B stars make the photons).
+after 5 Myr Q(H) is high (0.96 dex at 10 Myr, when B stars make the photons).
 
 Examples:
     >>> table = feedback_table(0.014)
