@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sbinn._validation import check_positive_int
+from sbinn.fresh_noise import simulate_with_signal
 from sbinn.parallel import run_simulations
 from sbinn.simulator import Simulator
 
@@ -39,6 +40,7 @@ class SimulationBank:
         seconds: Wall time of all of them.
         seed: Seed of the run.
         noise: The simulator's noise draws ``(n, noise_dimension)`` behind ``x``, if kept.
+        signal: The noise-free signals behind ``x`` (:mod:`sbinn.fresh_noise`), if kept.
     """
 
     theta: np.ndarray
@@ -47,6 +49,7 @@ class SimulationBank:
     seconds: float
     seed: int
     noise: np.ndarray | None = None
+    signal: np.ndarray | None = None
 
     def take(self, num_simulations: int) -> tuple[np.ndarray, np.ndarray]:
         """The successful ones among the first ``num_simulations`` simulations."""
@@ -60,6 +63,14 @@ class SimulationBank:
                 "these shared simulations kept no noise draws: simulate with with_noise=True"
             )
         return self.noise[: self._rows(num_simulations)]
+
+    def take_signal(self, num_simulations: int) -> np.ndarray:
+        """The noise-free signals of the rows :meth:`take` returns."""
+        if self.signal is None:
+            raise ValueError(
+                "these shared simulations kept no signals: simulate with with_signal=True"
+            )
+        return self.signal[: self._rows(num_simulations)]
 
     def _rows(self, num_simulations: int) -> int:
         num_simulations = check_positive_int(num_simulations, "num_simulations")
@@ -93,17 +104,20 @@ def simulate_bank(
     progress: bool | None = None,
     chunk_size: int = 2_000,
     with_noise: bool = False,
+    with_signal: bool = False,
 ) -> SimulationBank:
     """Run ``num_simulations`` prior simulations in seeded chunks and keep the successful ones
-    (and, with ``with_noise``, the simulator's noise draws behind them)."""
+    (and, with ``with_noise``, the simulator's noise draws behind them; with ``with_signal``,
+    the draws and the noise-free signals, for simulators with separable noise). The kept
+    ``theta``, ``x`` and noise do not depend on ``with_signal``."""
     start = time.perf_counter()
-    theta, x, *noise = run_simulations(
-        simulator,
-        num_simulations,
-        seed=seed,
-        chunk_size=chunk_size,
-        progress=progress,
-        with_noise=with_noise,
-    )
+    options = {"seed": seed, "chunk_size": chunk_size, "progress": progress}
+    if with_signal:
+        theta, x, noise, signal = simulate_with_signal(simulator, num_simulations, **options)
+    else:
+        theta, x, *kept = run_simulations(
+            simulator, num_simulations, with_noise=with_noise, **options
+        )
+        noise, signal = (kept[0] if kept else None), None
     seconds = time.perf_counter() - start
-    return SimulationBank(theta, x, num_simulations, seconds, seed, noise[0] if noise else None)
+    return SimulationBank(theta, x, num_simulations, seconds, seed, noise, signal)

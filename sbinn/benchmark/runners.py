@@ -212,15 +212,20 @@ def _fit_and_sample(
     else:
         training, pairs = _scaled(training, steps, num_simulations), num_simulations
     training = replace(training, progress=progress)
+    extra = {}
+    if isinstance(estimator, CINN) and TASK_SETTINGS[simulator.name].cinn_fresh_noise:
+        extra = {"fresh_noise": True}
     if shared is None:
-        estimator.fit(simulator=simulator, num_simulations=pairs, training=training)
+        estimator.fit(simulator=simulator, num_simulations=pairs, training=training, **extra)
     else:
         theta, x = shared.take(num_simulations)
-        noise = {}
         if getattr(estimator.config, "latent_noise", False):
-            noise = {"noise": shared.take_noise(num_simulations)}
-        estimator.fit(theta, x, training=training, **noise)
+            extra["noise"] = shared.take_noise(num_simulations)
+        if extra.get("fresh_noise"):
+            extra |= {"simulator": simulator, "signal": shared.take_signal(num_simulations)}
+        estimator.fit(theta, x, training=training, **extra)
     samples = estimator.sample(x_obs, num_samples, seed=seed + 1)
+    sampling = _sampling_record(estimator)
     stability = _stability(estimator, simulator, x_obs, seed, shared)
     history = estimator.history
     time_s = dict(estimator.time_s)
@@ -230,16 +235,25 @@ def _fit_and_sample(
         samples=samples,
         time_s=time_s,
         simulations=num_simulations if shared is not None else estimator.num_simulations,
-        settings=estimator.settings() | {"training": _training_record(training)},
+        settings=estimator.settings()
+        | {"training": _training_record(training)}
+        | ({"fresh_noise": True} if extra.get("fresh_noise") else {}),
         details={
             "epochs": len(history.train_loss),
             f"final_training_{loss_name}": history.train_loss[-1],
             f"final_validation_{loss_name}": history.validation_loss[-1]
             if history.validation_loss
             else None,
-        },
+        }
+        | sampling,
         stability=stability,
     )
+
+
+def _sampling_record(estimator: object) -> dict:
+    """How many posterior draws had to be drawn again because they were not finite."""
+    record = getattr(estimator, "last_sampling", None)
+    return {} if record is None else {"non_finite_draws_redrawn": record["redrawn"]}
 
 
 _STABILITY_REFERENCE = 256

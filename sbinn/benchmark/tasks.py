@@ -156,6 +156,9 @@ class TaskSettings:
         sample_metrics: Metrics of the samples, ``(simulator, samples, theta_true, x_obs,
             seed) -> {name: MetricResult}``, shown as table columns.
         figure: ``(simulator, x_obs, {method: samples}, path, theta_true=...)`` writing a PNG.
+        cinn_fresh_noise: The cINN observes its simulations' noise-free signals with fresh
+            noise every epoch (``CINN.fit(fresh_noise=True)``, :mod:`sbinn.fresh_noise`);
+            the simulation budget is unchanged.
         share_simulations: Simulate once and train every method on the same simulations
             (for slow simulators; see :mod:`sbinn.benchmark.bank`).
         resimulate: Re-simulate every ``"posterior"`` sample, or each observation's
@@ -199,6 +202,7 @@ class TaskSettings:
     sample_metrics: SampleMetrics | None = None
     figure: Callable[..., None] | None = None
     share_simulations: bool = False
+    cinn_fresh_noise: bool = False
     resimulate: Literal["posterior", "map"] = "posterior"
     resimulated_observations: int | None = None
     resimulated_samples: int | None = None

@@ -7,6 +7,10 @@ Examples:
     Traceback (most recent call last):
     ...
     ValueError: online, simulations_per_epoch and num_simulations need simulator=...
+    >>> check_fit_arguments([[0.0]], [[1.0]], None, None, False, None, None, fresh_noise=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: fresh_noise=True needs simulator=..., the simulator that observes the signals
 """
 
 from __future__ import annotations
@@ -25,8 +29,16 @@ def check_fit_arguments(
     online: bool,
     per_epoch: object,
     store: object,
+    *,
+    fresh_noise: bool = False,
+    signal: object = None,
 ) -> int | None:
     """Check how ``fit`` was called; return the simulations per epoch, if streamed."""
+    if fresh_noise or signal is not None:
+        _check_fresh_noise(theta, x, simulator, online, store, fresh_noise, signal)
+        if signal is not None:
+            # The simulator only observes the given signals: (theta, x) are the data.
+            simulator = None
     if store is not None:
         from sbinn.store import SimulationStore
 
@@ -65,3 +77,34 @@ def check_fit_arguments(
             f"({num_simulations})"
         )
     return per_epoch
+
+
+def _check_fresh_noise(
+    theta: object,
+    x: object,
+    simulator: object,
+    online: bool,
+    store: object,
+    fresh_noise: bool,
+    signal: object,
+) -> None:
+    from sbinn.fresh_noise import check_separable_noise
+
+    if not fresh_noise:
+        raise ValueError("signal=... is only used with fresh_noise=True")
+    if online or store is not None:
+        raise ValueError(
+            "fresh_noise=True redraws the noise of a fixed set of simulations; online and "
+            "store=... training already see new simulations (or chunks) each epoch"
+        )
+    if simulator is None:
+        raise ValueError(
+            "fresh_noise=True needs simulator=..., the simulator that observes the signals"
+        )
+    check_separable_noise(simulator)
+    given = theta is not None or x is not None
+    if given and (theta is None or x is None or signal is None):
+        raise ValueError(
+            "with fresh_noise=True pass simulator=... with num_simulations, or theta, x, "
+            "their noise-free signal=... and simulator=..."
+        )

@@ -36,6 +36,7 @@ from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
 from sbinn.io import save_estimator
 from sbinn.methods._estimator import TrainedEstimator, check_data_source
+from sbinn.methods._non_finite import redraw_non_finite, warn_redrawn
 from sbinn.methods._stability_check import check_after_training
 from sbinn.methods.inn_config import INNConfig
 from sbinn.methods.inn_latents import LatentDistribution
@@ -83,6 +84,7 @@ class BidirectionalINN(TrainedEstimator):
         super().__init__(config, device=device, dtype=dtype, seed=seed, **overrides)
         self.network: InvertibleNetwork | None = None
         self.stability: dict | None = None
+        self.last_sampling: dict | None = None
         self.latent: LatentDistribution | None = None
         self.x_scaler: Standardizer | None = None
         self.support: BoundedSupport | None = None
@@ -270,7 +272,12 @@ class BidirectionalINN(TrainedEstimator):
         return self.network
 
     def sample(self, x_obs: np.ndarray, num_samples: int, seed: int | None = None) -> np.ndarray:
-        """Posterior samples ``(n_obs, num_samples, dim θ)`` for observations ``x_obs``."""
+        """Posterior samples ``(n_obs, num_samples, dim θ)`` for observations ``x_obs``.
+
+        Draws that are not finite (an overflowing inverse pass) are drawn again, with a
+        :class:`StabilityWarning`, as in :meth:`CINN.sample <sbinn.methods.cinn.CINN.sample>`;
+        :attr:`last_sampling` counts them.
+        """
         network = self._require_fitted()
         num_samples = check_positive_int(num_samples, "num_samples")
         x_obs = as_2d_float_array(x_obs, self.dims["x"], "x_obs")
@@ -279,7 +286,19 @@ class BidirectionalINN(TrainedEstimator):
             self.seed + 1 if seed is None else seed
         )
         y = torch.as_tensor(self.x_scaler.transform(x_obs), dtype=self.dtype, device=self.device)
-        rows = y.repeat_interleave(num_samples, dim=0)
+        samples = self._draw(network, y.repeat_interleave(num_samples, dim=0), generator)
+        samples, redrawn, left = redraw_non_finite(
+            samples.reshape(x_obs.shape[0], num_samples, self.dims["theta"]),
+            lambda obs: self._draw(network, y[torch.as_tensor(obs)], generator),
+        )
+        self.last_sampling = {"draws": int(x_obs.shape[0] * num_samples), "redrawn": redrawn}
+        if redrawn:
+            warn_redrawn(redrawn, x_obs.shape[0] * num_samples, left, "BidirectionalINN")
+        self.time_s["sampling"] = time.perf_counter() - start
+        return samples
+
+    def _draw(self, network: InvertibleNetwork, rows: Tensor, generator: torch.Generator):
+        """One posterior draw ``(len(rows), dim θ)`` per row of standardised observations."""
         pad = self.dims["width"] - self.dims["x"] - self.dims["z"]
         dim_inputs = self.dims["theta"] + self.dims["noise"]
         out = torch.empty(rows.shape[0], dim_inputs, dtype=self.dtype)
@@ -301,9 +320,9 @@ class BidirectionalINN(TrainedEstimator):
         # The noise draws are nuisance parameters: dropping them marginalises them out.
         samples = self.theta_scaler.inverse(out.double().numpy())[:, : self.dims["theta"]]
         if self.support is not None:
-            samples = self.support.inverse(samples)
-        self.time_s["sampling"] = time.perf_counter() - start
-        return samples.reshape(x_obs.shape[0], num_samples, self.dims["theta"])
+            with np.errstate(over="ignore"):  # overflow is caught as non-finite draws
+                samples = self.support.inverse(samples)
+        return samples
 
     def predict_observation(self, theta: np.ndarray) -> np.ndarray:
         """The learned forward model f_y(θ), a surrogate of the simulator.

@@ -342,9 +342,23 @@ class MultispectralCamera:
             >>> camera.observe_given_noise(flat, np.full((1, 8), 2.0))[0, 0]
             np.float64(0.6)
         """
-        values = self.integrate(reflectance)
+        return self.observe_band_values(self.integrate(reflectance), noise)
+
+    def observe_band_values(self, values: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """Noise and normalisation applied to noise-free band values ``(batch, num_bands)``
+        (:meth:`integrate`), with the standard-normal draws ``noise`` of the same shape.
+
+        Raises:
+            ValueError: for a camera without noise, or shapes that do not match.
+
+        Examples:
+            >>> camera = MultispectralCamera(snr=10.0)
+            >>> camera.observe_band_values(np.full((1, 8), 0.5), np.full((1, 8), -1.0))[0, 0]
+            np.float64(0.45)
+        """
         if self.snr is None:
             raise ValueError("a camera without noise (snr=None) takes no noise draws")
+        values = as_2d_float_array(values, self.num_bands, "values")
         noise = as_2d_float_array(noise, self.num_bands, "noise")
         if noise.shape[0] != values.shape[0]:
             raise ValueError(

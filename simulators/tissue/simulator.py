@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sbinn._validation import as_2d_float_array
 from sbinn.simulator import Simulator
 from simulators.tissue.adding_doubling import slab_rt
 from simulators.tissue.camera import MultispectralCamera
@@ -96,8 +97,19 @@ class TissueSimulator(Simulator):
         return self.camera.observe(reflectance, rng)
 
     def _simulate_given_noise(self, theta: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        return self.observe_signal(self.simulate_signal(theta), noise)
+
+    def simulate_signal(self, theta: np.ndarray) -> np.ndarray:
+        """Noise-free band values ``(n, num_bands)`` before the camera's noise and
+        normalisation: the expensive part, which :mod:`sbinn.fresh_noise` reuses."""
+        theta = as_2d_float_array(theta, self.dim_parameters, "theta")
         reflectance = layer_reflectance(theta, self.camera.wavelengths, self.setting)
-        return self.camera.observe_given_noise(reflectance, noise)
+        return self.camera.integrate(reflectance)
+
+    def observe_signal(self, signal: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """The observation of noise-free band values with the standard-normal draws
+        ``noise`` ``(n, num_bands)``; cheap."""
+        return self.camera.observe_band_values(signal, noise)
 
     def settings(self) -> dict:
         return super().settings() | {"setting": self.setting, "camera": self.camera.settings()}

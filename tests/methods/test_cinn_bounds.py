@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+import warnings
+
 import numpy as np
 import pytest
 
 from sbinn.function_simulator import FunctionSimulator
+from sbinn.methods._stability_check import StabilityWarning
 from sbinn.methods.cinn import CINN, CINNConfig
 from sbinn.priors import JointPrior, Normal
 from tests.methods.test_cinn import SMALL, quick_training
@@ -71,3 +75,51 @@ def test_bounds_that_do_not_fit_the_parameters_are_refused():
         CINN(parameter_bounds=[(0, 1)], **SMALL).fit(
             np.array([[0.5], [1.5], [0.2]]), np.ones((3, 1))
         )
+
+
+@pytest.fixture(scope="module")
+def lower_bounded():
+    """A positive scale parameter, learned as log(theta)."""
+    from sbinn.priors import LogUniform
+
+    prior = JointPrior({"scale": LogUniform(0.5, 2.0)})
+    sim = FunctionSimulator(lambda t, rng: t * np.exp(0.2 * rng.normal(size=t.shape)), prior)
+    cinn = CINN(seed=0, parameter_bounds=[(0.0, None)], **SMALL)
+    return cinn.fit(simulator=sim, num_simulations=2000, training=quick_training(2))
+
+
+def _widened(cinn: CINN, scale: float, mean: float = 0.0) -> CINN:
+    """The same network with the standardisation of log(theta) replaced, so that tail
+    latents overflow."""
+    from dataclasses import replace
+
+    widened = copy.copy(cinn)
+    widened.theta_scaler = replace(
+        cinn.theta_scaler, mean=np.array([mean]), scale=np.array([scale])
+    )
+    return widened
+
+
+def test_draws_that_overflow_are_drawn_again_with_a_warning(lower_bounded):
+    # exp(y) overflows above y = 709.8: with the standardised output stretched 300-fold,
+    # every draw beyond about 2.4 latent standard deviations does.
+    cinn = _widened(lower_bounded, 300.0)
+    with pytest.warns(StabilityWarning, match=r"posterior draws were not finite") as caught:
+        samples = cinn.sample([[1.0], [2.0]], 2000, seed=0)
+    assert np.all(np.isfinite(samples)) and np.all(samples >= 0)  # exp underflows to 0
+    assert 0 < cinn.last_sampling["redrawn"] < 200 and cinn.last_sampling["draws"] == 4000
+    assert "stayed non-finite" not in str(caught[0].message)
+
+
+def test_draws_that_overflow_every_time_become_nan_and_are_counted(lower_bounded):
+    cinn = _widened(lower_bounded, 1.0, mean=1000.0)
+    with pytest.warns(StabilityWarning, match=r"6 stayed non-finite and are NaN"):
+        samples = cinn.sample([[1.0], [2.0]], 3, seed=0)
+    assert np.all(np.isnan(samples)) and cinn.last_sampling["redrawn"] == 6
+
+
+def test_finite_draws_raise_no_warning(lower_bounded):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StabilityWarning)
+        lower_bounded.sample([[1.0]], 500, seed=0)
+    assert lower_bounded.last_sampling == {"draws": 500, "redrawn": 0}
