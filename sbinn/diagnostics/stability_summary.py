@@ -11,7 +11,8 @@ units. The summary runs the checks in those units at two sets of points:
   every block's log-determinant is summarised at :math:`u`.
 - **samples**: the points the sampler feeds to the inverse for the first
   ``max_observations`` observations, ``samples_per_observation`` each: ``[y*, z, 0]`` with
-  :math:`z \sim \mathcal{N}(0, I)` for the INN, :math:`z \sim \mathcal{N}(0, I)` with the
+  :math:`z` drawn from the INN's latent (:math:`\mathcal{N}(0, I)`, or its learned mixture
+  or Student-t), :math:`z \sim \mathcal{N}(0, I)` with the
   observation's condition for the cINN. Round trips start there; the inverse Jacobian is
   taken there.
 
@@ -74,8 +75,23 @@ def _inn_points(inn, theta, x, x_obs, noise, samples: int, rng: np.random.Genera
     reference = _padded(inn.theta_scaler.transform(theta), dims["width"])
     y = inn.x_scaler.transform(as_2d_float_array(np.reshape(x_obs, (len(x_obs), -1)), None, "x"))
     y = np.repeat(y, samples, axis=0)
-    latent = np.concatenate([y, rng.standard_normal((len(y), dims["z"]))], axis=1)
+    latent = np.concatenate([y, _inn_latents(inn, y, rng)], axis=1)
     return inn.network, reference, None, _padded(latent, dims["width"]), None
+
+
+def _inn_latents(inn, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The latents the INN's sampler draws for the rows ``y``: standard normal, or from a
+    learned latent (a Gaussian mixture weighted by ``y``, a Student-t), exactly as sampled."""
+    from sbinn.methods.inn_latents import StandardNormalLatent
+
+    if isinstance(inn.latent, StandardNormalLatent):
+        return rng.standard_normal((len(y), inn.dims["z"]))
+    latent = inn.latent.eval()
+    rows = torch.as_tensor(y, dtype=inn.dtype, device=inn.device)
+    generator = torch.Generator(device=inn.device).manual_seed(int(rng.integers(2**62)))
+    with torch.no_grad():
+        z = latent.sample(rows, 1, generator=generator, hard=True)[:, 0]
+    return z.double().cpu().numpy()
 
 
 def _cinn_points(cinn, theta, x, x_obs, noise, samples: int, rng: np.random.Generator):

@@ -126,3 +126,24 @@ def test_noise_draws_are_for_an_inn_with_latent_noise(simulator, reference):
     cinn.fit(simulator=simulator, num_simulations=300, training=TINY)
     with pytest.raises(ValueError, match="a CINN takes none"):
         stability_summary(cinn, theta, x, x, noise=np.zeros((128, 1)))
+
+
+def test_an_inn_with_a_mixture_latent_is_checked_at_its_own_latent_draws():
+    from sbinn.diagnostics.stability_summary import _inn_latents
+    from sbinn.methods.inn_latent_config import LatentConfig
+
+    latent = LatentConfig(kind="gaussian_mixture", num_components=2, spread=8.0, std=0.1)
+    inn = BidirectionalINN(num_blocks=1, hidden_features=8, seed=0, latent=latent)
+    inn.fit(
+        simulator=KinematicsSimulator(),
+        num_simulations=300,
+        training=TrainingConfig(num_epochs=1, batch_size=100, progress=False),
+    )
+    y = np.zeros((400, inn.dims["x"]))
+    z = _inn_latents(inn, y, np.random.default_rng(0))
+    # The sampler's draws sit at the components (8 from the origin), not at N(0, I) ones.
+    assert z.shape == (400, inn.dims["z"])
+    assert np.all(np.abs(np.linalg.norm(z, axis=1) - 8.0) < 1.0)
+    theta, x = KinematicsSimulator().sample_joint(256, seed=1)
+    summary = stability_summary(inn, theta, x, y[:4], samples_per_observation=16)
+    assert summary["samples"]["round_trip_z"]["num_points"] == 4 * 16
