@@ -35,9 +35,11 @@ from sbinn.parallel import run_simulations
 from sbinn.simulator import SeedLike, Simulator, as_generator
 
 __all__ = [
+    "check_fresh_noise_arguments",
     "check_separable_noise",
     "fresh_noise_epochs",
     "has_separable_noise",
+    "observe_with_fresh_noise",
     "simulate_with_signal",
 ]
 
@@ -176,8 +178,43 @@ def fresh_noise_epochs(
     def draw(epoch: int) -> tuple[np.ndarray, np.ndarray]:
         if epoch == 0:
             return theta, x
-        rng = np.random.default_rng([seed, epoch])
-        noise = rng.standard_normal((len(signal), simulator.noise_dimension))
-        return theta, np.asarray(simulator.observe_signal(signal, noise), dtype=np.float64)
+        return theta, observe_with_fresh_noise(simulator, signal, seed=seed, epoch=epoch)[0]
 
     return draw
+
+
+def observe_with_fresh_noise(
+    simulator: Simulator, signal: np.ndarray, *, seed: int, epoch: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, noise)``: the signals observed with standard-normal draws seeded by
+    ``(seed, epoch)``, and the draws."""
+    rng = np.random.default_rng([seed, epoch])
+    noise = rng.standard_normal((len(signal), simulator.noise_dimension))
+    return np.asarray(simulator.observe_signal(signal, noise), dtype=np.float64), noise
+
+
+def check_fresh_noise_arguments(
+    theta: object, x: object, simulator: object, fresh_noise: bool, signal: object
+) -> None:
+    """Check the ``fresh_noise``/``signal`` arguments of an estimator's ``fit``.
+
+    Fresh noise needs ``simulator`` (which observes the signals) and either
+    ``num_simulations`` (the estimator simulates the signals) or ``theta``, ``x`` and their
+    ``signal``.
+
+    Raises:
+        ValueError: for a combination that cannot work, saying what is missing.
+    """
+    if not fresh_noise:
+        raise ValueError("signal=... is only used with fresh_noise=True")
+    if simulator is None:
+        raise ValueError(
+            "fresh_noise=True needs simulator=..., the simulator that observes the signals"
+        )
+    check_separable_noise(simulator)
+    given = theta is not None or x is not None
+    if given and (theta is None or x is None or signal is None):
+        raise ValueError(
+            "with fresh_noise=True pass simulator=... with num_simulations, or theta, x, "
+            "their noise-free signal=... and simulator=..."
+        )

@@ -181,6 +181,10 @@ def test_the_tissue_benchmark_shares_its_simulations_and_scores_map_estimates(
         assert {"map_error_sO2", "map_error_recoverable", "calibration_error"} <= set(metrics)
         assert 0 <= metrics["map_error_sO2"]["value"] <= 1
         assert metrics["resimulation_error_mean"]["value"] > 0
+    for name in ("cinn", "cinn_conv1d", "inn"):
+        # Fresh camera noise every epoch on the shared simulations; the count is unchanged.
+        assert result["methods"][name]["settings"]["fresh_noise"] is True
+    assert "fresh_noise" not in result["methods"]["dropout"]["settings"]
     bounds = result["methods"]["cinn"]["settings"]["config"]["parameter_bounds"]
     assert bounds[0] == [0.0, 1.0]  # sO2: the cINN learns it on the logit scale
     inn = result["methods"]["inn"]["settings"]

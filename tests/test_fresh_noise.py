@@ -11,6 +11,7 @@ from sbinn.fresh_noise import (
     simulate_with_signal,
 )
 from sbinn.methods.cinn import CINN
+from sbinn.methods.inn import BidirectionalINN
 from sbinn.parallel import run_simulations
 from sbinn.priors import JointPrior, Normal
 from sbinn.simulator import Simulator
@@ -30,7 +31,7 @@ class NoisyLine(Simulator):
 
     def __init__(self) -> None:
         super().__init__(PRIOR, 1)
-        self.signal_calls = 0
+        self.signal_calls = self.observe_calls = 0
 
     @property
     def noise_dimension(self) -> int:
@@ -49,6 +50,7 @@ class NoisyLine(Simulator):
         return signal
 
     def observe_signal(self, signal, noise):
+        self.observe_calls += 1
         return signal + NOISE_STD * noise
 
 
@@ -183,3 +185,22 @@ def test_fit_refuses_fresh_noise_it_cannot_do(kwargs, error, match):
     cinn = CINN(num_blocks=1, hidden_features=8, seed=0)
     with pytest.raises(error, match=match):
         cinn.fit(np.zeros((10, 1)), np.zeros((10, 1)), **kwargs)
+
+
+@pytest.mark.parametrize("latent_noise", [False, True])
+def test_a_bidirectional_inn_trains_on_fresh_noise_too(latent_noise):
+    sim = NoisyLine()
+    training = TrainingConfig(num_epochs=3, batch_size=100, progress=False)
+    inn = BidirectionalINN(num_blocks=1, hidden_features=8, seed=0, latent_noise=latent_noise)
+    inn.fit(simulator=sim, num_simulations=400, training=training, fresh_noise=True)
+    # The simulation's own observation, then epochs 1 and 2 observed afresh.
+    assert sim.signal_calls == 1 and sim.observe_calls == 3
+    assert inn.num_simulations < 400 and inn.sample([[0.5]], 10).shape == (1, 10, 1)
+
+    theta, x, noise, signal = simulate_with_signal(sim, 300, seed=1)
+    given = {"noise": noise} if latent_noise else {}
+    inn = BidirectionalINN(num_blocks=1, hidden_features=8, seed=0, latent_noise=latent_noise)
+    inn.fit(theta, x, simulator=sim, signal=signal, fresh_noise=True, training=training, **given)
+    assert sim.signal_calls == 2 and inn.num_simulations == len(theta)
+    with pytest.raises(ValueError, match="their noise-free signal="):
+        inn.fit(theta, x, simulator=sim, fresh_noise=True, training=training, **given)

@@ -213,7 +213,8 @@ def _fit_and_sample(
         training, pairs = _scaled(training, steps, num_simulations), num_simulations
     training = replace(training, progress=progress)
     extra = {}
-    if isinstance(estimator, CINN) and TASK_SETTINGS[simulator.name].cinn_fresh_noise:
+    fresh = isinstance(estimator, CINN | BidirectionalINN)
+    if fresh and TASK_SETTINGS[simulator.name].fresh_noise:
         extra = {"fresh_noise": True}
     if shared is None:
         estimator.fit(simulator=simulator, num_simulations=pairs, training=training, **extra)

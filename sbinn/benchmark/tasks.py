@@ -156,9 +156,9 @@ class TaskSettings:
         sample_metrics: Metrics of the samples, ``(simulator, samples, theta_true, x_obs,
             seed) -> {name: MetricResult}``, shown as table columns.
         figure: ``(simulator, x_obs, {method: samples}, path, theta_true=...)`` writing a PNG.
-        cinn_fresh_noise: The cINN observes its simulations' noise-free signals with fresh
-            noise every epoch (``CINN.fit(fresh_noise=True)``, :mod:`sbinn.fresh_noise`);
-            the simulation budget is unchanged.
+        fresh_noise: The cINNs and bidirectional INNs observe their simulations' noise-free
+            signals with fresh noise every epoch (``fit(fresh_noise=True)``,
+            :mod:`sbinn.fresh_noise`); the simulation budget is unchanged.
         share_simulations: Simulate once and train every method on the same simulations
             (for slow simulators; see :mod:`sbinn.benchmark.bank`).
         resimulate: Re-simulate every ``"posterior"`` sample, or each observation's
@@ -202,7 +202,7 @@ class TaskSettings:
     sample_metrics: SampleMetrics | None = None
     figure: Callable[..., None] | None = None
     share_simulations: bool = False
-    cinn_fresh_noise: bool = False
+    fresh_noise: bool = False
     resimulate: Literal["posterior", "map"] = "posterior"
     resimulated_observations: int | None = None
     resimulated_samples: int | None = None
@@ -327,9 +327,16 @@ TASK_SETTINGS: dict[str, TaskSettings] = {
         # 0.57%), mostly in the parameters whose posterior is their uniform prior (g, d);
         # sO2 MAP error unchanged (0.131). 15 000 simulations, 6000 steps, same seeds.
         prior_bounds=True,
-        cinn_training=TrainingConfig(
-            batch_size=200, learning_rate=2e-3, final_learning_rate=2e-5, early_stopping_patience=20
-        ),
+        # Fresh camera noise every epoch on the same 15 000 radiative-transfer runs: with the
+        # noise fixed the cINN learned each simulation's draw (training NLL 17.0 against
+        # validation 18.5, best epoch 15 of 89). On 10 000 held-out observations (two seeds,
+        # 15 000 simulations, 6000 steps) its calibration error went 0.91% / 1.08% -> 0.62% /
+        # 0.64%, best validation NLL 18.27 / 18.16 -> 17.97 / 17.86. Early stopping (patience
+        # 20) then only cut the learning-rate decay short on a noisy validation loss (seed 1:
+        # stopped at epoch 58, 0.99%), so it is off; the best epoch's weights are still kept.
+        # Three times the steps (seed 1) did worse: 1.06%.
+        fresh_noise=True,
+        cinn_training=TrainingConfig(batch_size=200, learning_rate=2e-3, final_learning_rate=2e-5),
         # Appendix B.5.3: 8 layers, ReLU, batch 100, lr 1e-2 -> 1e-5, dropout 0.2.
         dropout=DropoutRegressionConfig(),
         dropout_training=TrainingConfig(

@@ -16,6 +16,7 @@ Examples:
 from __future__ import annotations
 
 from sbinn._validation import check_positive_int
+from sbinn.fresh_noise import check_fresh_noise_arguments
 from sbinn.methods._estimator import check_data_source
 
 __all__ = ["check_fit_arguments"]
@@ -35,7 +36,12 @@ def check_fit_arguments(
 ) -> int | None:
     """Check how ``fit`` was called; return the simulations per epoch, if streamed."""
     if fresh_noise or signal is not None:
-        _check_fresh_noise(theta, x, simulator, online, store, fresh_noise, signal)
+        if online or store is not None:
+            raise ValueError(
+                "fresh_noise=True redraws the noise of a fixed set of simulations; online and "
+                "store=... training already see new simulations (or chunks) each epoch"
+            )
+        check_fresh_noise_arguments(theta, x, simulator, fresh_noise, signal)
         if signal is not None:
             # The simulator only observes the given signals: (theta, x) are the data.
             simulator = None
@@ -77,34 +83,3 @@ def check_fit_arguments(
             f"({num_simulations})"
         )
     return per_epoch
-
-
-def _check_fresh_noise(
-    theta: object,
-    x: object,
-    simulator: object,
-    online: bool,
-    store: object,
-    fresh_noise: bool,
-    signal: object,
-) -> None:
-    from sbinn.fresh_noise import check_separable_noise
-
-    if not fresh_noise:
-        raise ValueError("signal=... is only used with fresh_noise=True")
-    if online or store is not None:
-        raise ValueError(
-            "fresh_noise=True redraws the noise of a fixed set of simulations; online and "
-            "store=... training already see new simulations (or chunks) each epoch"
-        )
-    if simulator is None:
-        raise ValueError(
-            "fresh_noise=True needs simulator=..., the simulator that observes the signals"
-        )
-    check_separable_noise(simulator)
-    given = theta is not None or x is not None
-    if given and (theta is None or x is None or signal is None):
-        raise ValueError(
-            "with fresh_noise=True pass simulator=... with num_simulations, or theta, x, "
-            "their noise-free signal=... and simulator=..."
-        )

@@ -34,6 +34,11 @@ from torch import Tensor
 from sbinn._chunk_threads import ChunkThreads
 from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
+from sbinn.fresh_noise import (
+    check_fresh_noise_arguments,
+    observe_with_fresh_noise,
+    simulate_with_signal,
+)
 from sbinn.io import save_estimator
 from sbinn.methods._estimator import TrainedEstimator, check_data_source
 from sbinn.methods._non_finite import redraw_non_finite, warn_redrawn
@@ -171,6 +176,8 @@ class BidirectionalINN(TrainedEstimator):
         training: TrainingConfig | None = None,
         noise: np.ndarray | None = None,
         check_stability: bool = True,
+        fresh_noise: bool = False,
+        signal: np.ndarray | None = None,
     ) -> BidirectionalINN:
         """Train on given pairs ``(theta, x)`` or on fresh simulations from ``simulator``.
 
@@ -182,10 +189,22 @@ class BidirectionalINN(TrainedEstimator):
                 end (well under a second); the result is :attr:`stability`, and a
                 :class:`~sbinn.methods._stability_check.StabilityWarning` is raised as a
                 warning if they fail.
+            fresh_noise: Observe the simulations' noise-free signals with fresh noise every
+                epoch (:mod:`sbinn.fresh_noise`), as in :meth:`CINN.fit
+                <sbinn.methods.cinn.CINN.fit>`; with ``latent_noise`` the new draws are
+                the latent noise parameters of that epoch.
+            signal: With ``fresh_noise`` and given ``(theta, x)``: their noise-free
+                signals; ``simulator`` then only observes them.
 
         Returns:
             ``self``, trained; :attr:`history` holds the training record.
         """
+        observer = None
+        if fresh_noise or signal is not None:
+            check_fresh_noise_arguments(theta, x, simulator, fresh_noise, signal)
+            observer = simulator
+            if signal is not None:
+                simulator = None  # it only observes the given signals
         check_data_source(theta, x, simulator)
         latent_noise = self.config.latent_noise
         if self.config.resimulations_per_step and (simulator is None or latent_noise):
@@ -202,7 +221,12 @@ class BidirectionalINN(TrainedEstimator):
         if simulator is not None:
             num_simulations = check_positive_int(num_simulations, "num_simulations")
             start = time.perf_counter()
-            if latent_noise:
+            if fresh_noise:
+                theta, x, drawn, signal = simulate_with_signal(
+                    simulator, num_simulations, seed=self.seed, progress=False
+                )
+                noise = drawn if latent_noise else None
+            elif latent_noise:
                 theta, x, noise = simulator.sample_joint_with_noise(num_simulations, self.seed)
             else:
                 theta, x = simulator.sample_joint(num_simulations, seed=self.seed)
@@ -233,10 +257,9 @@ class BidirectionalINN(TrainedEstimator):
         self.num_simulations = len(theta)
         self.theta_scaler, self.x_scaler = Standardizer.fit(theta), Standardizer.fit(x)
         self._build(theta.shape[1], x.shape[1], dim_theta)
-        data = (
-            torch.as_tensor(self.theta_scaler.transform(theta), dtype=self.dtype),
-            torch.as_tensor(self.x_scaler.transform(x), dtype=self.dtype),
-        )
+        data = self._tensors(theta, x)
+        if fresh_noise:
+            data = self._fresh_noise_data(data, observer, theta[:, :dim_theta], signal)
         training = training or TrainingConfig()
         training = replace(training, seed=self.seed)
         resimulate = None
@@ -255,6 +278,30 @@ class BidirectionalINN(TrainedEstimator):
             else {"checked": False, "reason": "check_stability=False"}
         )
         return self
+
+    def _tensors(self, theta: np.ndarray, x: np.ndarray) -> tuple[Tensor, Tensor]:
+        return (
+            torch.as_tensor(self.theta_scaler.transform(theta), dtype=self.dtype),
+            torch.as_tensor(self.x_scaler.transform(x), dtype=self.dtype),
+        )
+
+    def _fresh_noise_data(self, first, observer: Simulator, theta: np.ndarray, signal):
+        """Training data for ``epoch``: ``first``, then the signals observed with new noise
+        (and, with ``latent_noise``, the new draws as the latent noise parameters)."""
+        if len(signal) != len(theta):
+            raise ValueError(
+                f"signal needs one row per simulation, got {len(signal)} rows for "
+                f"{len(theta)} simulations"
+            )
+
+        def data(epoch: int) -> tuple[Tensor, Tensor]:
+            if epoch == 0:
+                return first
+            x, noise = observe_with_fresh_noise(observer, signal, seed=self.seed, epoch=epoch)
+            inputs = np.concatenate([theta, noise], axis=1) if self.dims["noise"] else theta
+            return self._tensors(inputs, x.reshape(len(x), -1))
+
+        return data
 
     def _trained_module(self) -> torch.nn.Module:
         """What the optimiser updates: the network, and the latent if it has parameters.
