@@ -2,7 +2,7 @@
 
 import warnings
 
-from sbinn.simulator import SimulationFailureWarning
+from sbinn.simulator import SimulationFailureWarning, Simulator
 
 
 def failure_warnings(call):
@@ -17,3 +17,18 @@ def no_warning(call):
     result, caught = failure_warnings(call)
     assert caught == []
     return result
+
+
+class OneDrawSimulator(Simulator):
+    """A test simulator with one exposed standard-normal draw per simulation: subclasses
+    write ``_simulate_given_noise`` only."""
+
+    def __init__(self, prior) -> None:
+        super().__init__(prior, 1)
+
+    @property
+    def noise_dimension(self) -> int:
+        return 1
+
+    def _simulate(self, theta, rng):
+        return self._simulate_given_noise(theta, rng.standard_normal((len(theta), 1)))

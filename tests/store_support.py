@@ -7,6 +7,7 @@ import numpy as np
 from sbinn.function_simulator import FunctionSimulator
 from sbinn.priors import JointPrior, Normal, Uniform
 from sbinn.simulator import Simulator
+from tests.simulator_support import OneDrawSimulator
 
 PRIOR = JointPrior({"a": Uniform(0.0, 1.0), "b": Normal(0.0, 1.0)})
 KILL_RUN = {"num_simulations": 2000, "chunk_size": 50, "seed": 11}
@@ -41,20 +42,13 @@ class SlowNoisy(Simulator):
         return noisy(theta, rng)
 
 
-class NoisySum(Simulator):
+class NoisySum(OneDrawSimulator):
     """x = a + b + 0.5 * noise, with its noise exposed."""
 
     name = "noisy_sum"
 
     def __init__(self) -> None:
-        super().__init__(PRIOR, 1)
-
-    @property
-    def noise_dimension(self) -> int:
-        return 1
-
-    def _simulate(self, theta, rng):
-        return self._simulate_given_noise(theta, rng.standard_normal((len(theta), 1)))
+        super().__init__(PRIOR)
 
     def _simulate_given_noise(self, theta, noise):
         return theta.sum(axis=1, keepdims=True) + 0.5 * noise

@@ -14,31 +14,23 @@ from sbinn.methods.cinn import CINN
 from sbinn.methods.inn import BidirectionalINN
 from sbinn.parallel import run_simulations
 from sbinn.priors import JointPrior, Normal
-from sbinn.simulator import Simulator
 from sbinn.train import TrainingConfig
 from simulators.kinematics import KinematicsSimulator
 from simulators.tissue import MultispectralCamera, TissueSimulator
-from tests.simulator_support import failure_warnings
+from tests.simulator_support import OneDrawSimulator, failure_warnings
 
 PRIOR = JointPrior({"theta": Normal(0.0, 1.0)})
 NOISE_STD = 0.5
 
 
-class NoisyLine(Simulator):
+class NoisyLine(OneDrawSimulator):
     """x = signal + 0.5 noise with signal = 2 theta; fails (NaN) where theta > 1.5."""
 
     name = "noisy_line"
 
     def __init__(self) -> None:
-        super().__init__(PRIOR, 1)
+        super().__init__(PRIOR)
         self.signal_calls = self.observe_calls = 0
-
-    @property
-    def noise_dimension(self) -> int:
-        return 1
-
-    def _simulate(self, theta, rng):
-        return self._simulate_given_noise(theta, rng.standard_normal((len(theta), 1)))
 
     def _simulate_given_noise(self, theta, noise):
         return self.observe_signal(self.simulate_signal(theta), noise)

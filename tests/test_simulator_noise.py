@@ -7,26 +7,18 @@ from sbinn.benchmark.bank import simulate_bank
 from sbinn.function_simulator import FunctionSimulator
 from sbinn.parallel import SimulationStream
 from sbinn.priors import JointPrior, Normal
-from sbinn.simulator import Simulator
-from tests.simulator_support import failure_warnings
+from tests.simulator_support import OneDrawSimulator, failure_warnings
 
 PRIOR = JointPrior({"theta": Normal(0.0, [1.0, 1.0])})
 
 
-class NoisySum(Simulator):
+class NoisySum(OneDrawSimulator):
     """x = theta_1 + theta_2 + 0.5 * noise; fails where theta_1 > 1.5, raises where > 2.5."""
 
     name = "noisy_sum"
 
     def __init__(self) -> None:
-        super().__init__(PRIOR, 1)
-
-    @property
-    def noise_dimension(self) -> int:
-        return 1
-
-    def _simulate(self, theta, rng):
-        return self._simulate_given_noise(theta, rng.standard_normal((len(theta), 1)))
+        super().__init__(PRIOR)
 
     def _simulate_given_noise(self, theta, noise):
         if np.any(theta[:, 0] > 2.5):
