@@ -61,6 +61,11 @@ _MAX_KERNEL_ENTRIES = 2**18
 # Starts are the densest of this many times num_starts candidate samples, so that a
 # high but light mode gets starts too.
 _CANDIDATES_PER_START = 5
+# Draws beyond this many interquartile ranges from the median are left out of the moments
+# that standardise the samples, and standardised values are clipped at +-_FAR: a single
+# absurd draw (1e200) would otherwise make the standard deviation overflow.
+_INLIER_IQRS = 1e4
+_FAR = 1e12
 # After _BURN_IN steps every start sits near the mode of its basin; only the _KEEP densest
 # go on, which halves the work and keeps the global mode in all but contrived cases.
 _BURN_IN = 10
@@ -201,10 +206,10 @@ def map_estimate(
     if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol > 0:
         raise ValueError(f"tol must be a positive number, got {tol!r}")
 
-    center = samples.mean(axis=1, keepdims=True)
-    scale = samples.std(axis=1, keepdims=True)
-    scale[scale == 0] = 1.0  # a constant dimension: nothing to standardise
-    standard = (samples - center) / scale
+    center, scale = _inlier_moments(samples)
+    # Far outliers (a flow's draw at 1e200) get no kernel weight either way; clipping them
+    # keeps their squared distances finite.
+    standard = np.clip((samples - center) / scale, -_FAR, _FAR)
     num_candidates = min(_CANDIDATES_PER_START * num_starts, num_samples)
     candidate_index = np.linspace(0, num_samples - 1, num_candidates).round().astype(int)
     bandwidth, tol = float(bandwidth), float(tol)
@@ -231,6 +236,21 @@ def map_estimate(
             stacklevel=2,
         )
     return modes * scale[:, 0] + center[:, 0]
+
+
+def _inlier_moments(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation per observation and dimension ``(n, 1, d)`` of the draws
+    within ``_INLIER_IQRS`` interquartile ranges of the median (all of them unless some lie
+    absurdly far out, whose squares would overflow the plain moments)."""
+    low, median, high = np.percentile(samples, [25, 50, 75], axis=1, keepdims=True)
+    reach = _INLIER_IQRS * (high - low) + np.abs(median) * 1e-9 + 1e-300
+    inlier = np.abs(samples - median) <= reach
+    count = inlier.sum(axis=1, keepdims=True)
+    center = np.where(inlier, samples, 0.0).sum(axis=1, keepdims=True) / count
+    spread = np.where(inlier, samples - center, 0.0)
+    scale = np.sqrt((spread**2).sum(axis=1, keepdims=True) / count)
+    scale[scale == 0] = 1.0  # a constant dimension: nothing to standardise
+    return center, scale
 
 
 def _resolve_dims(dims: Sequence[int | str] | None, names: tuple[str, ...]) -> list[int]:
