@@ -128,7 +128,7 @@ class _ObservationParts(Simulator):
 
 
 def simulate_with_signal(
-    simulator: Simulator, num_simulations: int, *, seed: int, **run_options
+    simulator: Simulator, num_simulations: int, *, seed: int, **run_options: object
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Prior simulations with their noise draws and noise-free signals; failed runs dropped.
 
