@@ -19,8 +19,8 @@ Examples:
     >>> from simulators.tissue import MultispectralCamera, TissueSimulator
     >>> sim = TissueSimulator("colon", camera=MultispectralCamera(snr=10.0))
     >>> theta, x, noise, signal = simulate_with_signal(sim, 4, seed=0)
-    >>> draw = fresh_noise_epochs(sim, theta, x, signal, seed=0)
-    >>> bool(np.array_equal(draw(0)[1], x)), bool(np.array_equal(draw(1)[1], x))
+    >>> observe = fresh_observations(sim, x, signal, seed=0)
+    >>> bool(np.array_equal(observe(0)[0], x)), bool(np.array_equal(observe(1)[0], x))
     (True, False)
 """
 
@@ -37,9 +37,8 @@ from sbinn.simulator import SeedLike, Simulator, as_generator
 __all__ = [
     "check_fresh_noise_arguments",
     "check_separable_noise",
-    "fresh_noise_epochs",
+    "fresh_observations",
     "has_separable_noise",
-    "observe_with_fresh_noise",
     "simulate_with_signal",
 ]
 
@@ -149,48 +148,33 @@ def simulate_with_signal(
     return (theta, *parts_view.split(parts))
 
 
-def fresh_noise_epochs(
-    simulator: Simulator,
-    theta: np.ndarray,
-    x: np.ndarray,
-    signal: np.ndarray,
-    *,
-    seed: int,
-) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
-    """A function of the epoch giving ``(theta, x)``: ``x`` as given in epoch 0, then the
-    same signals observed with fresh, seeded noise.
+def fresh_observations(
+    simulator: Simulator, x: np.ndarray, signal: np.ndarray, *, seed: int
+) -> Callable[[int], tuple[np.ndarray, np.ndarray | None]]:
+    """A function of the epoch giving ``(x, noise)``: ``x`` as given (and ``None``) in epoch
+    0, then the same signals observed with standard-normal draws seeded by ``(seed, epoch)``,
+    and those draws.
 
     Raises:
-        ValueError: if ``theta``, ``x`` and ``signal`` differ in rows, or on non-finite signals.
+        ValueError: if ``x`` and ``signal`` differ in rows, or on non-finite signals.
     """
     simulator = check_separable_noise(simulator)
-    theta = as_2d_float_array(theta, simulator.dim_parameters, "theta")
     signal = np.asarray(signal, dtype=np.float64)
-    rows = {len(theta), len(x), len(signal)}
-    if len(rows) != 1:
+    if len(x) != len(signal):
         raise ValueError(
-            f"theta, x and signal need the same number of rows, got {len(theta)}, {len(x)} "
-            f"and {len(signal)}"
+            f"x and signal need the same number of rows, got {len(x)} and {len(signal)}"
         )
     if not np.all(np.isfinite(signal)):
         raise ValueError("signal must be finite: drop the failed simulations first")
 
-    def draw(epoch: int) -> tuple[np.ndarray, np.ndarray]:
+    def observe(epoch: int) -> tuple[np.ndarray, np.ndarray | None]:
         if epoch == 0:
-            return theta, x
-        return theta, observe_with_fresh_noise(simulator, signal, seed=seed, epoch=epoch)[0]
+            return x, None
+        rng = np.random.default_rng([seed, epoch])
+        noise = rng.standard_normal((len(signal), simulator.noise_dimension))
+        return np.asarray(simulator.observe_signal(signal, noise), dtype=np.float64), noise
 
-    return draw
-
-
-def observe_with_fresh_noise(
-    simulator: Simulator, signal: np.ndarray, *, seed: int, epoch: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(x, noise)``: the signals observed with standard-normal draws seeded by
-    ``(seed, epoch)``, and the draws."""
-    rng = np.random.default_rng([seed, epoch])
-    noise = rng.standard_normal((len(signal), simulator.noise_dimension))
-    return np.asarray(simulator.observe_signal(signal, noise), dtype=np.float64), noise
+    return observe
 
 
 def check_fresh_noise_arguments(

@@ -6,7 +6,7 @@ import pytest
 from sbinn.benchmark.bank import simulate_bank
 from sbinn.fresh_noise import (
     check_separable_noise,
-    fresh_noise_epochs,
+    fresh_observations,
     has_separable_noise,
     simulate_with_signal,
 )
@@ -76,11 +76,12 @@ def test_failed_simulations_are_dropped_with_their_draws_and_signals():
 
 def test_epochs_after_the_first_observe_the_same_signals_with_new_seeded_noise():
     sim = NoisyLine()
-    theta, x, noise, signal = simulate_with_signal(sim, 4000, seed=1)
-    draw = fresh_noise_epochs(sim, theta, x, signal, seed=7)
-    first, second = draw(1)[1], draw(2)[1]
-    assert draw(0)[1] is x and draw(1)[0] is theta
-    np.testing.assert_array_equal(first, fresh_noise_epochs(sim, theta, x, signal, seed=7)(1)[1])
+    _, x, noise, signal = simulate_with_signal(sim, 4000, seed=1)
+    observe = fresh_observations(sim, x, signal, seed=7)
+    assert observe(0)[0] is x and observe(0)[1] is None
+    (first, first_noise), (second, _) = observe(1), observe(2)
+    np.testing.assert_array_equal(first, fresh_observations(sim, x, signal, seed=7)(1)[0])
+    np.testing.assert_array_equal(first, signal + NOISE_STD * first_noise)
     assert not np.allclose(first, second)
     for redrawn in (first, second):
         residual = (redrawn - signal) / NOISE_STD
@@ -112,13 +113,13 @@ def test_simulators_without_separable_noise_are_refused_clearly():
         check_separable_noise("tissue")
 
 
-def test_fresh_noise_epochs_check_their_inputs():
+def test_fresh_observations_check_their_inputs():
     sim = NoisyLine()
-    theta = np.zeros((3, 1))
-    with pytest.raises(ValueError, match="same number of rows, got 3, 3 and 2"):
-        fresh_noise_epochs(sim, theta, theta, np.zeros((2, 1)), seed=0)
+    x = np.zeros((3, 1))
+    with pytest.raises(ValueError, match="same number of rows, got 3 and 2"):
+        fresh_observations(sim, x, np.zeros((2, 1)), seed=0)
     with pytest.raises(ValueError, match="signal must be finite"):
-        fresh_noise_epochs(sim, theta, theta, np.full((3, 1), np.nan), seed=0)
+        fresh_observations(sim, x, np.full((3, 1), np.nan), seed=0)
 
 
 def test_fresh_noise_keeps_a_cinn_from_memorising_the_noise_of_few_simulations():

@@ -133,7 +133,7 @@ def run_benchmark(
             seed=_bank_seed(seed),
             progress=progress,
             with_noise=task.inn.latent_noise,
-            with_signal=task.fresh_noise and any(m.startswith(("cinn", "inn")) for m in methods),
+            with_signal=task.fresh_noise,
         )
         record["shared_simulations"] = bank.to_json()
     # What exact posterior samples would score: the calibration errors' yardstick.

@@ -22,7 +22,7 @@ import numpy as np
 
 from sbinn.methods._stability_check import StabilityWarning
 
-__all__ = ["redraw_non_finite", "warn_redrawn"]
+__all__ = ["finite_draws", "redraw_non_finite"]
 
 
 def redraw_non_finite(
@@ -56,14 +56,26 @@ def redraw_non_finite(
     return samples, redrawn, left
 
 
-def warn_redrawn(redrawn: int, draws: int, left: int, method: str) -> None:
-    """Warn that ``redrawn`` of ``draws`` posterior draws of ``method`` were not finite."""
-    warnings.warn(
-        f"{redrawn} of {draws} posterior draws were not finite (the inverse pass overflowed) "
-        "and were drawn again"
-        + (f"; {left} stayed non-finite and are NaN" if left else "")
-        + f". The flow's inverse is unstable for some latents: see {method}.stability and "
-        "sbinn.diagnostics.stability",
-        StabilityWarning,
-        stacklevel=3,
-    )
+def finite_draws(
+    samples: np.ndarray, draw: Callable[[np.ndarray], np.ndarray], method: str
+) -> tuple[np.ndarray, dict]:
+    """:func:`redraw_non_finite` with a :class:`StabilityWarning` that counts the redrawn
+    draws of ``method`` (an estimator's class name), if any.
+
+    Returns:
+        ``(samples, record)`` with ``record = {"draws": ..., "redrawn": ...}``, what the
+        estimators keep as ``last_sampling``.
+    """
+    samples, redrawn, left = redraw_non_finite(samples, draw)
+    draws = samples.shape[0] * samples.shape[1]
+    if redrawn:
+        warnings.warn(
+            f"{redrawn} of {draws} posterior draws were not finite (the inverse pass "
+            "overflowed) and were drawn again"
+            + (f"; {left} stayed non-finite and are NaN" if left else "")
+            + f". The flow's inverse is unstable for some latents: see {method}.stability "
+            "and sbinn.diagnostics.stability",
+            StabilityWarning,
+            stacklevel=3,
+        )
+    return samples, {"draws": int(draws), "redrawn": redrawn}

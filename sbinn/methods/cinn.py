@@ -37,10 +37,10 @@ import torch
 
 from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
-from sbinn.fresh_noise import fresh_noise_epochs, simulate_with_signal
+from sbinn.fresh_noise import fresh_observations, simulate_with_signal
 from sbinn.io import save_estimator
 from sbinn.methods._estimator import TrainedEstimator
-from sbinn.methods._non_finite import redraw_non_finite, warn_redrawn
+from sbinn.methods._non_finite import finite_draws
 from sbinn.methods._stability_check import check_after_training
 from sbinn.methods.cinn_conditioning import (
     ObservationLayout,
@@ -165,7 +165,11 @@ class CINN(TrainedEstimator):
         if fresh_noise:
             if signal is None:
                 theta, x, signal = self._simulate_signals(simulator, num_simulations, backend)
-            draw = fresh_noise_epochs(simulator, theta, x, signal, seed=self.seed)
+            observe = fresh_observations(simulator, x, signal, seed=self.seed)
+
+            def draw(epoch: int) -> tuple[np.ndarray, np.ndarray]:
+                return theta, observe(epoch)[0]
+
         elif store is not None and per_epoch is None:
             theta, x = store.load()[:2]
         elif store is not None:
@@ -345,13 +349,11 @@ class CINN(TrainedEstimator):
             self.seed + 1 if seed is None else seed
         )
         samples = self._draw(model, c, num_samples, generator)
-        samples, redrawn, left = redraw_non_finite(
+        samples, self.last_sampling = finite_draws(
             samples,
             lambda rows: self._draw(model, c[torch.as_tensor(rows)], 1, generator)[:, 0],
+            "CINN",
         )
-        self.last_sampling = {"draws": int(samples.shape[0] * num_samples), "redrawn": redrawn}
-        if redrawn:
-            warn_redrawn(redrawn, samples.shape[0] * num_samples, left, "CINN")
         self.time_s["sampling"] = time.perf_counter() - start
         return samples
 

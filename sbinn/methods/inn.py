@@ -36,12 +36,12 @@ from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
 from sbinn.fresh_noise import (
     check_fresh_noise_arguments,
-    observe_with_fresh_noise,
+    fresh_observations,
     simulate_with_signal,
 )
 from sbinn.io import save_estimator
 from sbinn.methods._estimator import TrainedEstimator, check_data_source
-from sbinn.methods._non_finite import redraw_non_finite, warn_redrawn
+from sbinn.methods._non_finite import finite_draws
 from sbinn.methods._stability_check import check_after_training
 from sbinn.methods.inn_config import INNConfig
 from sbinn.methods.inn_latents import LatentDistribution
@@ -259,7 +259,7 @@ class BidirectionalINN(TrainedEstimator):
         self._build(theta.shape[1], x.shape[1], dim_theta)
         data = self._tensors(theta, x)
         if fresh_noise:
-            data = self._fresh_noise_data(data, observer, theta[:, :dim_theta], signal)
+            data = self._fresh_noise_data(data, observer, theta[:, :dim_theta], x, signal)
         training = training or TrainingConfig()
         training = replace(training, seed=self.seed)
         resimulate = None
@@ -285,19 +285,15 @@ class BidirectionalINN(TrainedEstimator):
             torch.as_tensor(self.x_scaler.transform(x), dtype=self.dtype),
         )
 
-    def _fresh_noise_data(self, first, observer: Simulator, theta: np.ndarray, signal):
+    def _fresh_noise_data(self, first, observer: Simulator, theta: np.ndarray, x, signal):
         """Training data for ``epoch``: ``first``, then the signals observed with new noise
         (and, with ``latent_noise``, the new draws as the latent noise parameters)."""
-        if len(signal) != len(theta):
-            raise ValueError(
-                f"signal needs one row per simulation, got {len(signal)} rows for "
-                f"{len(theta)} simulations"
-            )
+        observe = fresh_observations(observer, x, signal, seed=self.seed)
 
         def data(epoch: int) -> tuple[Tensor, Tensor]:
             if epoch == 0:
                 return first
-            x, noise = observe_with_fresh_noise(observer, signal, seed=self.seed, epoch=epoch)
+            x, noise = observe(epoch)
             inputs = np.concatenate([theta, noise], axis=1) if self.dims["noise"] else theta
             return self._tensors(inputs, x.reshape(len(x), -1))
 
@@ -334,13 +330,11 @@ class BidirectionalINN(TrainedEstimator):
         )
         y = torch.as_tensor(self.x_scaler.transform(x_obs), dtype=self.dtype, device=self.device)
         samples = self._draw(network, y.repeat_interleave(num_samples, dim=0), generator)
-        samples, redrawn, left = redraw_non_finite(
+        samples, self.last_sampling = finite_draws(
             samples.reshape(x_obs.shape[0], num_samples, self.dims["theta"]),
             lambda obs: self._draw(network, y[torch.as_tensor(obs)], generator),
+            "BidirectionalINN",
         )
-        self.last_sampling = {"draws": int(x_obs.shape[0] * num_samples), "redrawn": redrawn}
-        if redrawn:
-            warn_redrawn(redrawn, x_obs.shape[0] * num_samples, left, "BidirectionalINN")
         self.time_s["sampling"] = time.perf_counter() - start
         return samples
 
