@@ -49,19 +49,25 @@ from sbinn.nn import InvertibleNetwork
 # The bounded variants charge only local Lipschitz estimates above 1000 (chosen before the
 # run as 2.5x that need), and 3000 to show the sensitivity.
 VARIANTS = (
-    ("unregularised, clamp 2 (library default)", 2.0, None, 0.0, 0.0),
-    ("unregularised, clamp 8", 8.0, None, 0.0, 0.0),
-    ("NF λ=1e-8, clamp 8", 8.0, "nf", 1e-8, 0.0),
-    ("NF λ=1e-6, clamp 8", 8.0, "nf", 1e-6, 0.0),
-    ("NF λ=1e-5, clamp 8", 8.0, "nf", 1e-5, 0.0),
-    ("NF λ=3e-5, clamp 8", 8.0, "nf", 3e-5, 0.0),
-    ("NF λ=1e-4, clamp 8", 8.0, "nf", 1e-4, 0.0),
-    ("FD λ=1e-8 every 5 steps, clamp 8", 8.0, "fd", 1e-8, 0.0),
-    ("FD λ=1e-7 every 5 steps, clamp 8", 8.0, "fd", 1e-7, 0.0),
-    ("FD λ=1e-6 every 5 steps, clamp 8", 8.0, "fd", 1e-6, 0.0),
-    ("FD bound 1000, λ=1e-3 every 5 steps, clamp 8", 8.0, "fd", 1e-3, 1000.0),
-    ("FD bound 3000, λ=1e-3 every 5 steps, clamp 8", 8.0, "fd", 1e-3, 3000.0),
+    ("plain2", "unregularised, clamp 2 (library default)", 2.0, None, 0.0, 0.0),
+    ("plain8", "unregularised, clamp 8", 8.0, None, 0.0, 0.0),
+    ("nf1e-8", "NF λ=1e-8, clamp 8", 8.0, "nf", 1e-8, 0.0),
+    ("nf1e-7", "NF λ=1e-7, clamp 8", 8.0, "nf", 1e-7, 0.0),
+    ("nf1e-6", "NF λ=1e-6, clamp 8", 8.0, "nf", 1e-6, 0.0),
+    ("nf1e-5", "NF λ=1e-5, clamp 8", 8.0, "nf", 1e-5, 0.0),
+    ("nf3e-5", "NF λ=3e-5, clamp 8", 8.0, "nf", 3e-5, 0.0),
+    ("nf1e-4", "NF λ=1e-4, clamp 8", 8.0, "nf", 1e-4, 0.0),
+    ("fd1e-8", "FD λ=1e-8 every 5 steps, clamp 8", 8.0, "fd", 1e-8, 0.0),
+    ("fd1e-7", "FD λ=1e-7 every 5 steps, clamp 8", 8.0, "fd", 1e-7, 0.0),
+    ("fd1e-6", "FD λ=1e-6 every 5 steps, clamp 8", 8.0, "fd", 1e-6, 0.0),
+    ("fdb1000", "FD bound 1000, λ=1e-3 every 5 steps, clamp 8", 8.0, "fd", 1e-3, 1000.0),
+    ("fdb3000", "FD bound 3000, λ=1e-3 every 5 steps, clamp 8", 8.0, "fd", 1e-3, 3000.0),
 )
+# The committed 3000-step record ran every variant but NF 1e-7, which was added for the longer
+# run: there the NF term's equilibrium squeeze (MSE about λ/2, see below) must fall under the
+# baseline's MSE for the target to be reachable at all.
+DEFAULT_VARIANTS = tuple(key for key, *_ in VARIANTS if key != "nf1e-7")
+BASELINE_KEY = "plain8"
 BASELINE = "unregularised, clamp 8"
 FD_EVERY = 5
 
@@ -206,13 +212,25 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=RESULTS / "behrmann_regression")
+    parser.add_argument(
+        "--variants",
+        default=",".join(DEFAULT_VARIANTS),
+        help=f"comma-separated keys of the variants to train (the baseline {BASELINE_KEY!r} "
+        f"always runs); all: {','.join(key for key, *_ in VARIANTS)}",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     train_data = toy_data(10_000, seed=1111)
     test_x, test_y = toy_data(2000, seed=2222)
+    chosen = {BASELINE_KEY, *args.variants.split(",")}
+    unknown = chosen - {key for key, *_ in VARIANTS}
+    if unknown:
+        parser.error(f"unknown variants {sorted(unknown)}; choose from the keys in --help")
     results = {}
-    for name, clamp, stabiliser, weight, bound in VARIANTS:
+    for key, name, clamp, stabiliser, weight, bound in VARIANTS:
+        if key not in chosen:
+            continue
         network, seconds = train(clamp, stabiliser, weight, bound, train_data, args)
         results[name] = evaluate(network, test_x, test_y) | {
             "clamp": clamp,
