@@ -37,7 +37,6 @@ import torch
 
 from sbinn._validation import as_2d_float_array, check_positive_int
 from sbinn.data import Standardizer
-from sbinn.fresh_noise import fresh_observations, simulate_with_signal
 from sbinn.io import save_estimator
 from sbinn.methods._estimator import TrainedEstimator
 from sbinn.methods._non_finite import finite_draws
@@ -50,12 +49,11 @@ from sbinn.methods.cinn_conditioning import (
 from sbinn.methods.cinn_config import CINNConfig
 from sbinn.methods.cinn_fit_arguments import check_fit_arguments
 from sbinn.methods.cinn_loss import ConditionalFlow, ConditionalMaximumLikelihood
+from sbinn.methods.cinn_training_pairs import training_pairs
 from sbinn.nn import InvertibleNetwork
-from sbinn.parallel import run_simulations
 from sbinn.parallel_backends import BackendLike
 from sbinn.simulator import Simulator
 from sbinn.store import SimulationStore
-from sbinn.store_dataset import store_epochs
 from sbinn.support import BoundedSupport
 from sbinn.train import TrainingConfig, train
 
@@ -66,9 +64,6 @@ __all__ = ["CINN", "CINNConfig", "TrainingConfig"]
 # slow); on 2 cores of a Xeon with a larger cache 16k was slightly faster.
 _SAMPLING_CHUNK = {"cpu": 8192, "cuda": 262_144}
 _CONDITION_CHUNK = 256
-# Simulations per chunk when the CINN simulates for itself; epoch e of online training draws
-# the chunks after epoch e - 1's, so the epochs are independent and reproducible.
-_SIMULATION_CHUNK = 10_000
 
 
 class CINN(TrainedEstimator):
@@ -161,62 +156,33 @@ class CINN(TrainedEstimator):
         )
         training = replace(training or TrainingConfig(), seed=self.seed)
         self.time_s["simulation"], self.num_simulations = 0.0, 0
-        draw = None
-        if fresh_noise:
-            if signal is None:
-                theta, x, signal = self._simulate_signals(simulator, num_simulations, backend)
-            observe = fresh_observations(simulator, x, signal, seed=self.seed)
-
-            def draw(epoch: int) -> tuple[np.ndarray, np.ndarray]:
-                return theta, observe(epoch)[0]
-
-        elif store is not None and per_epoch is None:
-            theta, x = store.load()[:2]
-        elif store is not None:
-            draw = store_epochs(store, per_epoch, seed=self.seed)
-        elif simulator is not None and online:
-            training = replace(training, num_epochs=num_simulations // per_epoch)
-
-            def draw(epoch: int) -> tuple[np.ndarray, np.ndarray]:
-                return self._simulate(simulator, per_epoch, epoch, backend)
-
-        elif simulator is not None:
-            theta, x = self._simulate(simulator, num_simulations, 0, backend)
-        if draw is not None:
-            theta, x = draw(0)
-        self._fit(theta, x, training, draw)
-        if fresh_noise:
-            # Every epoch re-observed the same simulations; count them once.
-            self.num_simulations = len(theta)
+        pairs = training_pairs(
+            theta,
+            x,
+            seed=self.seed,
+            timings=self.time_s,
+            training=training,
+            simulator=simulator,
+            num_simulations=num_simulations,
+            online=online,
+            per_epoch=per_epoch,
+            backend=backend,
+            store=store,
+            fresh_noise=fresh_noise,
+            signal=signal,
+        )
+        self._fit(pairs.theta, pairs.x, pairs.training, pairs.draw)
+        if pairs.distinct_simulations is not None:
+            # _tensors counted every epoch's rows; fresh noise re-observed the same runs.
+            self.num_simulations = pairs.distinct_simulations
         self.stability = (
-            check_after_training(self, as_2d_float_array(theta, None, "theta"), x, seed=self.seed)
+            check_after_training(
+                self, as_2d_float_array(pairs.theta, None, "theta"), pairs.x, seed=self.seed
+            )
             if check_stability
             else {"checked": False, "reason": "check_stability=False"}
         )
         return self
-
-    def _simulate(self, simulator: Simulator, num: int, epoch: int, backend: BackendLike):
-        start = time.perf_counter()
-        chunks_per_epoch = -(-num // _SIMULATION_CHUNK)
-        theta, x = run_simulations(
-            simulator,
-            num,
-            seed=self.seed,
-            chunk_size=_SIMULATION_CHUNK,
-            first_chunk=epoch * chunks_per_epoch,
-            backend=backend,
-            progress=False if epoch else None,
-        )
-        self.time_s["simulation"] += time.perf_counter() - start
-        return theta, x
-
-    def _simulate_signals(self, simulator: Simulator, num: int, backend: BackendLike):
-        start = time.perf_counter()
-        theta, x, _, signal = simulate_with_signal(
-            simulator, num, seed=self.seed, chunk_size=_SIMULATION_CHUNK, backend=backend
-        )
-        self.time_s["simulation"] += time.perf_counter() - start
-        return theta, x, signal
 
     def _fit(self, theta, x, training: TrainingConfig, draw=None) -> CINN:
         theta = as_2d_float_array(theta, None, "theta")
