@@ -25,7 +25,8 @@ Examples:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -68,18 +69,20 @@ class TrainingPairs:
     distinct_simulations: int | None = None
 
 
-def _timed_simulations(
-    simulator: Simulator,
-    num: int,
-    epoch: int,
-    *,
-    seed: int,
-    backend: BackendLike,
-    timings: dict[str, float],
-) -> tuple[np.ndarray, np.ndarray]:
+@contextmanager
+def _counted_as_simulation(timings: dict[str, float]) -> Iterator[None]:
     start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings["simulation"] = timings.get("simulation", 0.0) + time.perf_counter() - start
+
+
+def _simulations(
+    simulator: Simulator, num: int, epoch: int, *, seed: int, backend: BackendLike
+) -> tuple[np.ndarray, np.ndarray]:
     chunks_per_epoch = -(-num // SIMULATION_CHUNK)
-    theta, x = run_simulations(
+    return run_simulations(
         simulator,
         num,
         seed=seed,
@@ -88,8 +91,6 @@ def _timed_simulations(
         backend=backend,
         progress=False if epoch else None,
     )
-    timings["simulation"] = timings.get("simulation", 0.0) + time.perf_counter() - start
-    return theta, x
 
 
 def training_pairs(
@@ -129,16 +130,18 @@ def training_pairs(
     Returns:
         :class:`TrainingPairs`.
     """
-    simulate = _timed_simulations
     draw: Draw | None = None
     distinct = None
     if fresh_noise:
         if signal is None:
-            start = time.perf_counter()
-            theta, x, _, signal = simulate_with_signal(
-                simulator, num_simulations, seed=seed, chunk_size=SIMULATION_CHUNK, backend=backend
-            )
-            timings["simulation"] = timings.get("simulation", 0.0) + time.perf_counter() - start
+            with _counted_as_simulation(timings):
+                theta, x, _, signal = simulate_with_signal(
+                    simulator,
+                    num_simulations,
+                    seed=seed,
+                    chunk_size=SIMULATION_CHUNK,
+                    backend=backend,
+                )
         observe = fresh_observations(simulator, x, signal, seed=seed)
         fixed_theta = theta
 
@@ -154,14 +157,12 @@ def training_pairs(
         training = replace(training, num_epochs=num_simulations // per_epoch)
 
         def draw(epoch: int) -> tuple[np.ndarray, np.ndarray]:
-            return simulate(
-                simulator, per_epoch, epoch, seed=seed, backend=backend, timings=timings
-            )
+            with _counted_as_simulation(timings):
+                return _simulations(simulator, per_epoch, epoch, seed=seed, backend=backend)
 
     elif simulator is not None:
-        theta, x = simulate(
-            simulator, num_simulations, 0, seed=seed, backend=backend, timings=timings
-        )
+        with _counted_as_simulation(timings):
+            theta, x = _simulations(simulator, num_simulations, 0, seed=seed, backend=backend)
     if draw is not None:
         theta, x = draw(0)
     return TrainingPairs(theta, x, draw, training, distinct)
