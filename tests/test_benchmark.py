@@ -74,8 +74,11 @@ def test_a_figure_for_a_task_without_one_is_refused(tmp_path):
         run_benchmark("kinematics", ["abc"], progress=False, figure=tmp_path / "f.png", **SMALL)
 
 
-def run_tiny(monkeypatch, simulator: str, methods: list[str], **kwargs) -> dict:
-    """``run_benchmark`` with one-block, one-epoch networks and a 600-simulation budget."""
+def run_tiny(
+    monkeypatch, simulator: str, methods: list[str], task_overrides: dict | None = None, **kwargs
+) -> dict:
+    """``run_benchmark`` with one-block, one-epoch networks and a 600-simulation budget;
+    ``task_overrides`` replace further fields of the task's settings."""
     from sbinn.benchmark import tasks
     from sbinn.methods.cinn_config import CINNConfig
     from sbinn.methods.dropout_regression import DropoutRegressionConfig
@@ -93,6 +96,7 @@ def run_tiny(monkeypatch, simulator: str, methods: list[str], **kwargs) -> dict:
         dropout_training=replace(task.dropout_training, num_epochs=1),
         training_steps=None,
     )
+    tiny = replace(tiny, **(task_overrides or {}))
     monkeypatch.setitem(tasks.TASK_SETTINGS, simulator, tiny)
     return run_benchmark(
         simulator,
@@ -111,6 +115,16 @@ def test_learned_methods_and_ablations_run_on_a_tiny_budget(monkeypatch):
     assert set(result["methods"]["inn_yz"]["details"]["final_loss_terms"]) == {"y", "z"}
     assert set(result["methods"]["inn_x"]["details"]["final_loss_terms"]) == {"x"}
     assert result["methods"]["inn"]["time_s"]["training"] > 0
+
+
+def test_a_task_can_train_its_cinns_for_epochs_instead_of_its_step_count(monkeypatch):
+    from sbinn.benchmark import tasks
+
+    cinn_training = replace(tasks.TASK_SETTINGS["kinematics"].cinn_training, num_epochs=3)
+    overrides = {"training_steps": 1, "cinn_by_epochs": True, "cinn_training": cinn_training}
+    result = run_tiny(monkeypatch, "kinematics", ["inn", "cinn"], overrides)
+    epochs = {name: entry["details"]["epochs"] for name, entry in result["methods"].items()}
+    assert epochs == {"inn": 1, "cinn": 3}
 
 
 def test_mixture_ablations_keep_the_padding_terms(monkeypatch):

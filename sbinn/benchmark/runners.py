@@ -201,7 +201,8 @@ def _fit_and_sample(
     """Train a network on fresh (or the shared) simulations, sample for ``x_obs``, and keep
     its record (``final_training_{loss_name}`` and ``final_validation_{loss_name}`` among
     the details)."""
-    steps = TASK_SETTINGS[simulator.name].training_steps
+    task = TASK_SETTINGS[simulator.name]
+    steps = None if isinstance(estimator, CINN) and task.cinn_by_epochs else task.training_steps
     config = estimator.config
     # Without the supervised loss (the L_x ablation) nothing is re-simulated.
     per_step = getattr(config, "resimulations_per_step", 0) if _supervised(config) else 0
@@ -214,7 +215,7 @@ def _fit_and_sample(
     training = replace(training, progress=progress)
     extra = {}
     fresh = isinstance(estimator, CINN | BidirectionalINN)
-    if fresh and TASK_SETTINGS[simulator.name].fresh_noise:
+    if fresh and task.fresh_noise:
         extra = {"fresh_noise": True}
     if shared is None:
         estimator.fit(simulator=simulator, num_simulations=pairs, training=training, **extra)
