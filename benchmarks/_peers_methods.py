@@ -28,6 +28,7 @@ from _peers_tasks import (
 )
 from torch.distributions import biject_to, constraints, transforms
 
+from sbinn.diagnostics.stability_summary import stability_summary
 from sbinn.methods.abc import RejectionABC
 from sbinn.methods.cinn import CINN
 from sbinn.methods.inn import BidirectionalINN
@@ -76,16 +77,29 @@ def _history(estimator) -> dict:
     }
 
 
-def run_cinn(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None):
+def _stability(estimator, bank: dict, x_check, seed: int, noise=None) -> dict:
+    """Issue 8's stability entry of a trained sbinn network: the bank's first pairs are the
+    training reference, ``x_check`` the observations whose samples are checked."""
+    if x_check is None:
+        return {"checked": False}
+    theta, x = bank["theta"][:256], bank["x"][:256]
+    noise = None if noise is None else noise[:256]
+    return {"checked": True} | stability_summary(
+        estimator, theta, x, x_check, noise=noise, seed=seed
+    )
+
+
+def run_cinn(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None, x_check=None):
     training, rule = _training(task.cinn_training, len(bank["theta"]), max_epochs)
     cinn = CINN(task.cinn, seed=seed)
     cinn.fit(bank["theta"], bank["x"], training=training)
     details = {"config": cinn.settings(), "training": _record(training) | rule}
     details |= _history(cinn)
+    details["stability"] = _stability(cinn, bank, x_check, seed)
     return partial(cinn.sample, seed=seed + 1), cinn.time_s["training"], details
 
 
-def run_inn(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None):
+def run_inn(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None, x_check=None):
     if task.inn is None:
         raise NotApplicable(task.inn_reason)
     training, rule = _training(task.inn_training, len(bank["theta"]), max_epochs)
@@ -94,10 +108,11 @@ def run_inn(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None):
     inn.fit(bank["theta"], bank["x"], training=training, **noise)
     details = {"config": inn.settings(), "training": _record(training) | rule}
     details |= _history(inn)
+    details["stability"] = _stability(inn, bank, x_check, seed, noise.get("noise"))
     return partial(inn.sample, seed=seed + 1), inn.time_s["training"], details
 
 
-def run_abc(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None):
+def run_abc(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None, **_: object):
     """Quantile rejection ABC on the bank: the nearest ``ABC_KEPT`` per observation
     whatever the number of samples asked for. It needs no training; its sampling time is
     the distance search over the already simulated bank."""
@@ -132,7 +147,7 @@ SMC_MAX_SECONDS = 900.0
 SMC_PILOT_OBSERVATIONS = 3
 
 
-def run_smc(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None):
+def run_smc(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None, **_: object):
     """ABC-PMC (:class:`~sbinn.methods.abc_smc.SMCABC`) with the row's budget spent on every
     observation afresh: it is not amortised, so it simulates ``budget`` per observation
     rather than sharing the bank. ``budget // 10`` particles (at most 1000) are kept, the
@@ -271,7 +286,7 @@ def sbinn_prior_for_sbi(prior, seed: int):
     return processed
 
 
-def run_npe(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None):
+def run_npe(task: PeerTask, bank: dict, *, seed: int, max_epochs: int | None, **_: object):
     """sbi's NPE: default density estimator (MAF), default training (batch 200, lr 5e-4,
     early stopping after 20 epochs without improvement). On sets, the default MAF gets
     sbi's permutation-invariant embedding (NaN-padded trials are masked) with an FC trial

@@ -105,8 +105,9 @@ def run_cell(args: argparse.Namespace) -> dict:
     reference = load_reference(task, args.cache, args.num_c2st, scale=args.reference_scale)
     bank = load_bank(task, budget, args.cache)
     try:
+        # Issue 8: sbinn's networks check their stability on the first 100 test observations.
         sample, training_s, details = RUNNERS[method](
-            task, bank, seed=SEED, max_epochs=args.max_epochs
+            task, bank, seed=SEED, max_epochs=args.max_epochs, x_check=x_test[:100]
         )
     except NotApplicable as reason:
         return {"status": "n/a", "reason": str(reason)}
