@@ -79,13 +79,12 @@ def _history(estimator) -> dict:
 
 def _stability(estimator, bank: dict, x_check, seed: int, noise=None) -> dict:
     """Issue 8's stability entry of a trained sbinn network: the bank's first pairs are the
-    training reference, ``x_check`` the observations whose samples are checked."""
+    training reference (``stability_summary`` takes the first 256), ``x_check`` the
+    observations whose samples are checked."""
     if x_check is None:
         return {"checked": False}
-    theta, x = bank["theta"][:256], bank["x"][:256]
-    noise = None if noise is None else noise[:256]
     return {"checked": True} | stability_summary(
-        estimator, theta, x, x_check, noise=noise, seed=seed
+        estimator, bank["theta"], bank["x"], x_check, noise=noise, seed=seed
     )
 
 

@@ -327,13 +327,9 @@ TASK_SETTINGS: dict[str, TaskSettings] = {
         ),
         training=TrainingConfig(batch_size=200, learning_rate=2e-3, final_learning_rate=2e-5),
         # Subnetworks 128 wide, batch 500, 70 epochs at every budget (the INNs keep their fixed
-        # steps). On 10 000 held-out observations (seed 0) the width-64 cINN at batch 200 and
-        # a fixed 6000 steps scored 0.46% at 15 000 simulations (89 epochs) but 0.59% at 10^5
-        # (13 epochs, training NLL 17.71 against validation 17.74: undertrained). Width 128,
-        # batch 500: 0.45% at 15 000 after 2000 steps (75 epochs, 67 s of training), 0.34% /
-        # 0.38% (seeds 0 / 1) at 10^5 after 12 000 steps (67 epochs); but 0.89% at 15 000
-        # after 12 000 steps (445 epochs): it over-fitted the 15 000 signals (training NLL
-        # 14.7, validation 2e4 at the last epoch).
+        # steps): a fixed step count undertrained the cINN at 10^5 or over-fitted it at
+        # 15 000; the measurements are in docs/architecture.md ("The tissue cINNs train by
+        # epochs").
         cinn=CINNConfig(conditioning="mlp", hidden_features=128),
         cinn_by_epochs=True,
         # Learning the bounded parameters mapped onto the real line took the cINN's
