@@ -117,14 +117,27 @@ def test_learned_methods_and_ablations_run_on_a_tiny_budget(monkeypatch):
     assert result["methods"]["inn"]["time_s"]["training"] > 0
 
 
-def test_a_task_can_train_its_cinns_for_epochs_instead_of_its_step_count(monkeypatch):
+@pytest.mark.parametrize(
+    ("by_epochs", "expected"),
+    [(("cinn",), {"inn": 1, "cinn": 3}), (("inn",), {"inn": 2, "cinn": 1})],
+)
+def test_a_task_can_train_some_families_for_epochs_instead_of_its_step_count(
+    monkeypatch, by_epochs, expected
+):
     from sbinn.benchmark import tasks
 
-    cinn_training = replace(tasks.TASK_SETTINGS["kinematics"].cinn_training, num_epochs=3)
-    overrides = {"training_steps": 1, "cinn_by_epochs": True, "cinn_training": cinn_training}
+    settings = tasks.TASK_SETTINGS["kinematics"]
+    overrides = {
+        "training_steps": 1,
+        "by_epochs": by_epochs,
+        "cinn_training": replace(settings.cinn_training, num_epochs=3),
+        "training": replace(settings.training, num_epochs=2),
+        # Without re-simulation, whose budget would turn the two epochs into more.
+        "inn": replace(settings.inn, num_blocks=1, hidden_features=8, resimulations_per_step=0),
+    }
     result = run_tiny(monkeypatch, "kinematics", ["inn", "cinn"], overrides)
     epochs = {name: entry["details"]["epochs"] for name, entry in result["methods"].items()}
-    assert epochs == {"inn": 1, "cinn": 3}
+    assert epochs == expected
 
 
 def test_mixture_ablations_keep_the_padding_terms(monkeypatch):
