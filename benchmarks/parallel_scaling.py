@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from sbinn.function_simulator import FunctionSimulator
-from sbinn.parallel import run_simulations
 from sbinn.parallel_backends import LocalProcesses, default_num_workers
 from sbinn.priors import JointPrior, Uniform
+from sbinn.simulation_stream import run_simulations
 
 STEPS = 7000  # about 1.2 ms per call on the project machines (the target needs >= 1 ms)
 

@@ -31,7 +31,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sbinn._validation import as_2d_float_array
-from sbinn.parallel import run_simulations
+from sbinn.simulation_stream import run_simulations
 from sbinn.simulator import SeedLike, Simulator, as_generator
 
 __all__ = [
@@ -75,9 +75,9 @@ def check_separable_noise(simulator: object) -> Simulator:
 class _ObservationParts(Simulator):
     """``simulator`` seen as one flat output per run: ``[x, noise, signal]``.
 
-    Run through :func:`~sbinn.parallel.run_simulations`, it keeps the chunked seeding,
-    parallel backends and failure handling, and draws the noise from the same stream as
-    ``simulate_with_noise``, so ``x`` is bit-identical to a ``with_noise=True`` run.
+    Run through :func:`~sbinn.simulation_stream.run_simulations`, it keeps the chunked
+    seeding, parallel backends and failure handling, and draws the noise from the same stream
+    as ``simulate_with_noise``, so ``x`` is bit-identical to a ``with_noise=True`` run.
     """
 
     def __init__(self, simulator: Simulator) -> None:
@@ -138,7 +138,7 @@ def simulate_with_signal(
         simulator: A simulator with separable noise (:func:`check_separable_noise`).
         num_simulations: Simulations to run.
         seed: Seed of the chunked draws.
-        **run_options: Further arguments of :func:`~sbinn.parallel.run_simulations`.
+        **run_options: Further arguments of :func:`~sbinn.simulation_stream.run_simulations`.
 
     Returns:
         ``(theta, x, noise, signal)``.

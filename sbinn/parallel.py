@@ -1,25 +1,31 @@
-"""Running a simulator over many prior draws in chunks, locally or on a Dask cluster.
+"""Simulating prior draws in chunks that come out the same wherever they run.
 
-Chunk ``i`` draws its parameters and noise from ``SeedSequence(seed, spawn_key=(i,))``, so a
-run's simulations depend only on its seed and chunk size: they are bitwise the same in this
-process, in local worker processes (the default) or on a Dask cluster, with any number of
-workers. Memory stays bounded by a few chunks whatever the total budget. Failed simulations
-(NaN, inf, an exception) are dropped and counted by one
-:class:`~sbinn.simulator.FailureTracker` for the whole run; a chunk lost with its worker is
-retried a bounded number of times.
+A run of ``n`` simulations is cut into chunks (:func:`plan_chunks`), and chunk ``i`` draws
+its parameters and noise from its own generator, ``SeedSequence(seed, spawn_key=(i,))``
+(:func:`chunk_generator`). No chunk depends on another's random state, so the simulations
+of a run depend only on its seed and chunk size: they are bitwise the same in this process,
+in local worker processes or on a Dask cluster, with any number of workers and in any
+order of completion. That is what lets a run be moved to a cluster, resumed from an
+on-disk store or checked against a serial rerun without changing a single number.
+
+:func:`map_chunks` sends chunks to a backend from :mod:`sbinn.parallel_backends`, keeping
+at most two chunks per worker in flight so that memory stays bounded by a few chunks. A
+chunk lost with its worker, or one that raised, is retried a bounded number of times;
+errors that would recur on every attempt (malformed output, a simulator that failed for
+every row) are raised at once, naming the chunk. Failed rows stay in each
+:class:`ChunkResult`; consumers that drop and count them are in
+:mod:`sbinn.simulation_stream`.
 
 Examples:
     >>> from sbinn.priors import JointPrior, Normal
     >>> from sbinn.function_simulator import FunctionSimulator
     >>> sim = FunctionSimulator(lambda t: t + 1, JointPrior({"a": Normal(0, 1)}))
-    >>> stream = SimulationStream(sim, 2500, chunk_size=1000, seed=0, progress=False)
-    >>> [theta.shape[0] for theta, x in stream]
+    >>> chunks = plan_chunks(2500, 1000)
+    >>> results = list(map_chunks(sim, chunks, seed=0, backend="inprocess"))
+    >>> [result.theta.shape[0] for result in results]
     [1000, 1000, 500]
-    >>> stream.num_simulated
-    2500
-    >>> theta, x = run_simulations(sim, 2500, chunk_size=1000, seed=0, backend="inprocess",
-    ...                            progress=False)
-    >>> bool((theta == np.concatenate([t for t, _ in stream])).all())
+    >>> alone = simulate_chunk(sim, 0, chunks[2])
+    >>> bool((alone.x == results[2].x).all())
     True
 """
 
@@ -34,7 +40,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sbinn._progress import progress_bar
 from sbinn._validation import check_positive_int
 from sbinn.parallel_backends import (
     BackendLike,
@@ -43,7 +48,6 @@ from sbinn.parallel_backends import (
     opened_backend,
 )
 from sbinn.simulator import (
-    FailureTracker,
     SimulationError,
     Simulator,
     SimulatorOutputShapeError,
@@ -54,11 +58,9 @@ __all__ = [
     "Chunk",
     "ChunkFailedError",
     "ChunkResult",
-    "SimulationStream",
     "chunk_generator",
     "map_chunks",
     "plan_chunks",
-    "run_simulations",
     "simulate_chunk",
 ]
 
@@ -262,156 +264,3 @@ def _map_on(
                     continue
                 del in_flight[chunk]
                 yield result
-
-
-def run_simulations(
-    simulator: Simulator,
-    num_simulations: int,
-    *,
-    seed: int | None = None,
-    chunk_size: int = 10_000,
-    backend: BackendLike = "auto",
-    max_workers: int | None = None,
-    retries: int = 2,
-    progress: bool | None = None,
-    with_noise: bool = False,
-    first_chunk: int = 0,
-) -> tuple[np.ndarray, ...]:
-    """Simulate ``num_simulations`` prior draws in chunks; failed simulations are dropped.
-
-    The result depends on ``seed`` and ``chunk_size`` only, not on the backend or the number
-    of workers. Arguments are those of :func:`map_chunks` and :class:`SimulationStream`.
-
-    Returns:
-        ``(theta, x)``, or ``(theta, x, noise)`` with ``with_noise``, in chunk order.
-    """
-    stream = SimulationStream(
-        simulator,
-        num_simulations,
-        chunk_size=chunk_size,
-        seed=seed,
-        progress=progress,
-        with_noise=with_noise,
-        backend=backend,
-        max_workers=max_workers,
-        retries=retries,
-        first_chunk=first_chunk,
-    )
-    # At least one chunk is always yielded (num_simulations >= 1), possibly with no rows.
-    parts = list(stream)
-    return tuple(np.concatenate(columns, axis=0) for columns in zip(*parts, strict=True))
-
-
-class SimulationStream:
-    """Iterate over ``(theta, x)`` chunks of prior simulations, failures removed.
-
-    Args:
-        simulator: The simulator to run.
-        num_simulations: Total number of simulations (including failed ones).
-        chunk_size: Simulations per chunk; bounds the memory in use.
-        seed: Root seed; ``None`` draws one from the OS and records it in :attr:`seed`.
-        progress: Show a progress bar; ``None`` shows one only on a terminal.
-        with_noise: Yield ``(theta, x, noise)`` through
-            :meth:`~sbinn.simulator.Simulator.simulate_with_noise` instead of ``(theta, x)``.
-        backend: Where chunks run (see :func:`map_chunks`); chunks arrive in order whatever
-            the backend, each bitwise what :func:`simulate_chunk` gives.
-        max_workers: Local worker processes; default one per core.
-        retries: Further attempts for a chunk that raised or whose worker died.
-
-    A consumer that stops early calls :meth:`finish` itself so that failures are
-    reported; a stream read to its end reports them on its own. Every pass over
-    the stream repeats the same simulations and starts its counts afresh.
-    """
-
-    def __init__(
-        self,
-        simulator: Simulator,
-        num_simulations: int,
-        *,
-        chunk_size: int = 100_000,
-        seed: int | None = None,
-        progress: bool | None = None,
-        with_noise: bool = False,
-        backend: BackendLike = "auto",
-        max_workers: int | None = None,
-        retries: int = 2,
-        first_chunk: int = 0,
-    ) -> None:
-        if not isinstance(simulator, Simulator):
-            raise TypeError(f"simulator must be an sbinn Simulator, got {type(simulator).__name__}")
-        self.simulator = simulator
-        self.num_simulations = check_positive_int(num_simulations, "num_simulations")
-        self.chunk_size = check_positive_int(chunk_size, "chunk_size")
-        if seed is None:
-            seed = int(np.random.SeedSequence().entropy % 2**63)
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-            raise TypeError(
-                f"seed must be a non-negative int or None, got {type(seed).__name__} {seed!r}"
-            )
-        if seed < 0:
-            raise ValueError(f"seed must be a non-negative int or None, got {seed}")
-        self.seed = int(seed)
-        self.progress = progress
-        if with_noise and simulator.noise_dimension == 0:
-            raise ValueError(
-                f"with_noise=True needs a simulator that exposes its noise draws; "
-                f"{simulator.name!r} has noise_dimension 0"
-            )
-        self.with_noise = bool(with_noise)
-        self.backend = backend
-        self.max_workers = max_workers
-        self.retries = retries
-        if isinstance(first_chunk, bool) or not isinstance(first_chunk, numbers.Integral):
-            raise TypeError(f"first_chunk must be a non-negative int, got {first_chunk!r}")
-        if first_chunk < 0:
-            raise ValueError(f"first_chunk must be a non-negative int, got {first_chunk}")
-        self.first_chunk = int(first_chunk)
-        self._reset()
-
-    def _reset(self) -> None:
-        self.tracker = FailureTracker(self.simulator)
-        self.num_simulated = 0
-        self._finished = False
-
-    @property
-    def num_failed(self) -> int:
-        """Failed simulations so far."""
-        return self.tracker.num_failed
-
-    def __iter__(self) -> Iterator[tuple[np.ndarray, ...]]:
-        self._reset()
-        bar = progress_bar(
-            total=self.num_simulations,
-            unit="sim",
-            unit_scale=True,
-            desc=f"simulating {self.simulator.name}",
-            disable=None if self.progress is None else not self.progress,
-            leave=False,
-        )
-        results = map_chunks(
-            self.simulator,
-            plan_chunks(self.num_simulations, self.chunk_size, first_index=self.first_chunk),
-            seed=self.seed,
-            backend=self.backend,
-            max_workers=self.max_workers,
-            retries=self.retries,
-            with_noise=self.with_noise,
-        )
-        try:
-            for result in results:
-                extra = ()
-                if self.with_noise:
-                    extra = (result.noise[self.simulator.valid_mask(result.x)],)
-                self.num_simulated += result.chunk.size
-                bar.update(result.chunk.size)
-                yield (*self.tracker.filter(result.theta, result.x, error=result.error), *extra)
-        finally:
-            results.close()
-            bar.close()
-        self.finish()
-
-    def finish(self) -> None:
-        """Report failed simulations once (warn, or raise above the tolerated fraction)."""
-        if not self._finished:
-            self._finished = True
-            self.tracker.finish()

@@ -4,10 +4,11 @@ A :class:`Simulator` couples a :class:`~sbinn.priors.Prior` with a forward model
 ``x = s(theta)`` that is vectorised over a batch of parameter vectors. Failed
 simulations (an exception, NaN or inf) come back from :meth:`Simulator.simulate`
 as NaN rows; :meth:`Simulator.sample_joint` and every consumer in sbinn drop
-them through a :class:`FailureTracker`, which warns once with the count and an
-example parameter vector, and raises :class:`SimulationError` when more than
-``max_failure_fraction`` of the simulations failed. Output of the wrong shape or
-dtype is a programming error and raises at once.
+them through a :class:`~sbinn.simulation_failures.FailureTracker`, which warns once
+with the count and an example parameter vector, and raises
+:class:`~sbinn.simulation_failures.SimulationError` when more than
+``max_failure_fraction`` of the simulations failed (both are re-exported here). Output
+of the wrong shape or dtype is a programming error and raises at once.
 
 Examples:
     >>> import numpy as np
@@ -23,7 +24,6 @@ Examples:
 from __future__ import annotations
 
 import numbers
-import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 
@@ -31,6 +31,7 @@ import numpy as np
 
 from sbinn._validation import as_2d_float_array, check_probability, to_numpy
 from sbinn.priors import Prior
+from sbinn.simulation_failures import FailureTracker, SimulationError, SimulationFailureWarning
 
 __all__ = [
     "FailureTracker",
@@ -47,16 +48,6 @@ SeedLike = int | np.random.Generator | np.random.SeedSequence | None
 # A vectorised simulator that raises is re-run row by row to find the failing rows;
 # when this many leading rows all fail, the simulator is broken, not unlucky.
 _ROWWISE_GIVE_UP = 20
-# Below this many simulations a high failure fraction is too noisy to abort on early.
-_EARLY_ABORT_MIN_SIMULATIONS = 1000
-
-
-class SimulationError(RuntimeError):
-    """Raised when too many simulations fail or the simulator is unusable."""
-
-
-class SimulationFailureWarning(UserWarning):
-    """Issued once per run when some simulations failed and were dropped."""
 
 
 class SimulatorOutputShapeError(ValueError):
@@ -330,77 +321,3 @@ class Simulator(ABC):
         theta, x = tracker.filter(theta, x)
         tracker.finish()
         return theta, x, noise[ok]
-
-
-class FailureTracker:
-    """Counts failed simulations across chunks, drops them, and reports once.
-
-    Examples:
-        >>> from sbinn.function_simulator import FunctionSimulator
-        >>> from sbinn.priors import JointPrior, Uniform
-        >>> sim = FunctionSimulator(lambda t: 1 / t, JointPrior({"a": Uniform(0, 1)}))
-        >>> tracker = FailureTracker(sim)
-        >>> theta, x = tracker.filter(np.array([[0.5], [0.0]]), np.array([[2.0], [np.inf]]))
-        >>> theta.tolist(), tracker.num_failed, tracker.num_total
-        ([[0.5]], 1, 2)
-    """
-
-    def __init__(self, simulator: Simulator) -> None:
-        self.simulator = simulator
-        self.num_total = 0
-        self.num_failed = 0
-        self.example_theta: np.ndarray | None = None
-        self.example_error: BaseException | None = None
-
-    def filter(
-        self, theta: np.ndarray, x: np.ndarray, error: BaseException | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Drop the failed rows of a chunk, remembering one example.
-
-        ``error`` is an exception behind the failures, when the chunk ran elsewhere; by
-        default the simulator's ``last_exception``.
-        """
-        ok = self.simulator.valid_mask(x)
-        self.num_total += ok.size
-        failed = ok.size - int(ok.sum())
-        if failed:
-            self.num_failed += failed
-            if self.example_theta is None:
-                self.example_theta = theta[~ok][0]
-                self.example_error = error or self.simulator.last_exception
-            if self.num_total >= _EARLY_ABORT_MIN_SIMULATIONS:
-                self._raise_if_too_many()
-        return theta[ok], x[ok]
-
-    @property
-    def failed_fraction(self) -> float:
-        """Fraction of simulations so far that failed."""
-        return self.num_failed / self.num_total if self.num_total else 0.0
-
-    def _describe(self) -> str:
-        cause = ""
-        if self.example_error is not None:
-            cause = (
-                f"; an exception seen: {type(self.example_error).__name__}: {self.example_error}"
-            )
-        example = None if self.example_theta is None else self.example_theta.tolist()
-        return (
-            f"{self.num_failed} of {self.num_total} simulations of {self.simulator.name!r} "
-            f"failed (NaN, inf or an exception), e.g. at theta={example}{cause}"
-        )
-
-    def _raise_if_too_many(self) -> None:
-        limit = self.simulator.max_failure_fraction
-        if self.failed_fraction > limit:
-            raise SimulationError(
-                f"{self._describe()}. That is more than max_failure_fraction={limit}."
-            ) from self.example_error
-
-    def finish(self) -> None:
-        """Raise if too many simulations failed, otherwise warn once if any did."""
-        if not self.num_failed:
-            return
-        self._raise_if_too_many()
-        warnings.warn(
-            f"{self._describe()}. They were dropped.", SimulationFailureWarning, stacklevel=2
-        )

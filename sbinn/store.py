@@ -11,7 +11,7 @@ again, bitwise as they would have been.
 
 The store holds exactly ``num_simulations`` rows, failed simulations included (all NaN in
 ``x``). Readers drop the failed rows and report them once, as
-:class:`~sbinn.simulator.FailureTracker` does for simulations in memory. The root group
+:class:`~sbinn.simulation_failures.FailureTracker` does for simulations in memory. The root group
 records the simulator's settings (name, version, prior, ...), the seed and the chunk size
 (:mod:`sbinn.store_format`); a store is only ever filled by a simulator that matches them.
 
@@ -362,7 +362,7 @@ class SimulationStore:
         """Yield ``(theta, x)`` (with ``noise`` if stored) one chunk at a time, failures dropped.
 
         Only one chunk is in memory at a time. Failed simulations are reported once, at the
-        end of a full pass (a warning, or :class:`~sbinn.simulator.SimulationError` above
+        end of a full pass (a warning, or :class:`~sbinn.simulation_failures.SimulationError` above
         the simulator's ``max_failure_fraction``).
 
         Args:

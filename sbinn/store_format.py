@@ -66,7 +66,7 @@ class StoreMismatchError(ValueError):
 
 
 class RecordedSimulator:
-    """What a :class:`~sbinn.simulator.FailureTracker` needs, from a store's record alone."""
+    """What a :class:`~sbinn.simulation_failures.FailureTracker` needs, from a store's record."""
 
     def __init__(self, record: dict) -> None:
         self.name = record["simulator"]["name"]

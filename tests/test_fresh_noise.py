@@ -12,8 +12,8 @@ from sbinn.fresh_noise import (
 )
 from sbinn.methods.cinn import CINN
 from sbinn.methods.inn import BidirectionalINN
-from sbinn.parallel import run_simulations
 from sbinn.priors import JointPrior, Normal
+from sbinn.simulation_stream import run_simulations
 from sbinn.train import TrainingConfig
 from simulators.kinematics import KinematicsSimulator
 from simulators.tissue import MultispectralCamera, TissueSimulator

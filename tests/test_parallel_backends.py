@@ -13,11 +13,11 @@ from sbinn.parallel import (
     ChunkFailedError,
     map_chunks,
     plan_chunks,
-    run_simulations,
     simulate_chunk,
 )
 from sbinn.parallel_backends import InProcess, LocalProcesses, opened_backend
 from sbinn.priors import JointPrior, Normal, Uniform
+from sbinn.simulation_stream import run_simulations
 from sbinn.simulator import SimulationFailureWarning, SimulatorOutputShapeError
 
 PRIOR = JointPrior({"a": Uniform(0.0, 1.0), "b": Normal(0.0, 1.0)})

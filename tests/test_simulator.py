@@ -1,4 +1,4 @@
-"""The Simulator contract: failures, garbage output, bad input and FailureTracker."""
+"""The Simulator contract: failures, garbage output and bad input."""
 
 import json
 import re
@@ -10,7 +10,6 @@ import torch
 from sbinn.function_simulator import FunctionSimulator
 from sbinn.priors import Prior
 from sbinn.simulator import (
-    FailureTracker,
     SimulationError,
     Simulator,
     SimulatorOutputShapeError,
@@ -276,7 +275,7 @@ def test_as_generator():
     assert as_generator(None).random() != as_generator(None).random()
 
 
-# --- the Simulator base class and FailureTracker -------------------------------------------------
+# --- the Simulator base class --------------------------------------------------------------------
 
 
 class Quadratic(Simulator):
@@ -313,41 +312,3 @@ def test_subclass_with_custom_validity_and_prior_without_config():
 def test_simulator_is_abstract(prior):
     with pytest.raises(TypeError):
         Simulator(prior, 1)
-
-
-def make_tracker(prior):
-    return FailureTracker(FunctionSimulator(lambda t: t, prior))
-
-
-def test_failure_tracker_counts_across_chunks_and_keeps_the_first_example(prior):
-    tracker = make_tracker(prior)
-    theta = np.arange(10.0).reshape(5, 2)
-    x = theta.copy()
-    x[[1, 3], 0] = np.nan
-    kept_theta, kept_x = tracker.filter(theta, x)
-    np.testing.assert_array_equal(kept_theta, theta[[0, 2, 4]])
-    np.testing.assert_array_equal(kept_x, x[[0, 2, 4]])
-    x2 = theta.copy()
-    x2[0] = np.inf
-    tracker.filter(theta + 100, x2)
-    assert (tracker.num_failed, tracker.num_total) == (3, 10)
-    assert tracker.failed_fraction == pytest.approx(0.3)
-    np.testing.assert_array_equal(tracker.example_theta, [2.0, 3.0])
-
-
-def test_failure_tracker_finish_without_failures_is_silent(prior):
-    tracker = make_tracker(prior)
-    tracker.filter(np.zeros((3, 2)), np.zeros((3, 2)))
-    no_warning(tracker.finish)
-    assert tracker.failed_fraction == 0.0
-    assert make_tracker(prior).failed_fraction == 0.0
-
-
-def test_failure_tracker_aborts_early_only_after_enough_simulations(prior):
-    tracker = make_tracker(prior)
-    x = np.zeros((600, 2))
-    x[::2] = np.nan
-    tracker.filter(np.zeros((600, 2)), x)
-    assert tracker.num_failed == 300
-    with pytest.raises(SimulationError, match="600 of 1200 simulations"):
-        tracker.filter(np.zeros((600, 2)), x)

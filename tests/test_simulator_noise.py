@@ -5,8 +5,8 @@ import pytest
 
 from sbinn.benchmark.bank import simulate_bank
 from sbinn.function_simulator import FunctionSimulator
-from sbinn.parallel import SimulationStream
 from sbinn.priors import JointPrior, Normal
+from sbinn.simulation_stream import SimulationStream
 from tests.simulator_support import OneDrawSimulator, failure_warnings
 
 PRIOR = JointPrior({"theta": Normal(0.0, [1.0, 1.0])})

@@ -6,8 +6,8 @@ import pytest
 import zarr
 
 from sbinn.methods.cinn import CINN
-from sbinn.parallel import run_simulations
 from sbinn.priors import JointPrior, Normal, Uniform
+from sbinn.simulation_stream import run_simulations
 from sbinn.simulator import SimulationError
 from sbinn.store import (
     SimulationStore,

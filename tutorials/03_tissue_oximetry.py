@@ -64,8 +64,8 @@ from sbinn.diagnostics import (
 )
 from sbinn.methods import CINN
 from sbinn.methods.cinn_config import CINNConfig
-from sbinn.parallel import run_simulations
 from sbinn.report import CalibrationReport
+from sbinn.simulation_stream import run_simulations
 from sbinn.train import TrainingConfig
 from simulators.tissue import MultispectralCamera, TissueSimulator
 

@@ -57,7 +57,7 @@ import numpy as np
 from sbinn.diagnostics import calibration_error
 from sbinn.methods import CINN
 from sbinn.methods.cinn_config import CINNConfig
-from sbinn.parallel import run_simulations
+from sbinn.simulation_stream import run_simulations
 from sbinn.train import TrainingConfig
 from simulators.cluster_cmd import ClusterCMDSimulator, set_mask
 from simulators.star_cluster import StarClusterSimulator

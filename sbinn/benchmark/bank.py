@@ -23,7 +23,7 @@ import numpy as np
 
 from sbinn._validation import check_positive_int
 from sbinn.fresh_noise import simulate_with_signal
-from sbinn.parallel import run_simulations
+from sbinn.simulation_stream import run_simulations
 from sbinn.simulator import Simulator
 
 __all__ = ["SimulationBank", "simulate_bank"]

@@ -11,9 +11,9 @@ close to the observation :math:`x^*`. As the tolerance shrinks the kept samples 
   observation, the ``num_samples`` nearest. The effective :math:`\epsilon` is the distance of
   the last kept draw.
 
-Simulations stream in chunks through :class:`~sbinn.parallel.SimulationStream`, so memory is
-bounded by one chunk and the kept samples whatever the budget, and one pass serves any number
-of observations. The default distance is Euclidean on observations standardised by the
+Simulations stream in chunks through :class:`~sbinn.simulation_stream.SimulationStream`, so
+memory is bounded by one chunk and the kept samples whatever the budget, and one pass serves
+any number of observations. The default distance is Euclidean on observations standardised by the
 per-component standard deviation of the first chunk of simulations.
 
 Examples:
@@ -35,8 +35,8 @@ from typing import Literal, Self
 import numpy as np
 
 from sbinn._validation import as_2d_float_array, check_positive_int, check_probability
-from sbinn.parallel import SimulationStream
 from sbinn.parallel_backends import BackendLike
+from sbinn.simulation_stream import SimulationStream
 from sbinn.simulator import Simulator
 
 __all__ = ["ABCRunInfo", "RejectionABC", "SimulatingMethod", "SimulationBudgetError"]

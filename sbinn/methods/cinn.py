@@ -126,8 +126,8 @@ class CINN(TrainedEstimator):
             simulations_per_epoch: Pairs per epoch of online training, or of training
                 streamed from ``store`` (rounded up to whole store chunks).
             training: Settings of :func:`sbinn.train.train`; its seed is this CINN's.
-            backend: Where the simulations run (:func:`sbinn.parallel.run_simulations`);
-                they do not depend on it.
+            backend: Where the simulations run
+                (:func:`sbinn.simulation_stream.run_simulations`); they do not depend on it.
             check_stability: Run the invertibility checks on the training pairs at the
                 end (well under a second); the result is :attr:`stability`, and a
                 :class:`~sbinn.methods._stability_check.StabilityWarning` is raised as a

@@ -32,8 +32,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from sbinn.fresh_noise import fresh_observations, simulate_with_signal
-from sbinn.parallel import run_simulations
 from sbinn.parallel_backends import BackendLike
+from sbinn.simulation_stream import run_simulations
 from sbinn.simulator import Simulator
 from sbinn.store import SimulationStore
 from sbinn.store_dataset import store_epochs

@@ -2,8 +2,10 @@
 
 - :mod:`simulators.star_cluster.simulator`: :class:`StarClusterSimulator`, parameters to
   10 log line luminosities, plus the derived shell radius, velocity and cluster age.
-- :mod:`simulators.star_cluster.population`: the feedback budget (ionising photons,
-  luminosity, winds, supernovae) of a Kroupa-IMF burst, built from published relations.
+- :mod:`simulators.star_cluster.population`: the feedback (ionising photons, luminosity,
+  winds, supernovae) of single stars from published relations, and the Kroupa IMF.
+- :mod:`simulators.star_cluster.feedback_table`: that feedback summed over a Kroupa-IMF
+  burst, tabulated in age and metallicity.
 - :mod:`simulators.star_cluster.shell`: the shell dynamics (Weaver bubble, momentum phase,
   radiation and ionised-gas pressure, gravity, recollapse), batched RK4.
 - :mod:`simulators.star_cluster.lines`: the MAPPINGS HII grid (Thomas et al. 2018),
@@ -11,7 +13,7 @@
 - :mod:`simulators.star_cluster.priors`: the prior.
 """
 
-from simulators.star_cluster.population import FeedbackTable, feedback_table
+from simulators.star_cluster.feedback_table import FeedbackTable, feedback_table
 from simulators.star_cluster.priors import star_cluster_prior
 from simulators.star_cluster.shell import ShellSettings, ShellState, evolve_shell
 from simulators.star_cluster.simulator import DERIVED_TARGETS, StarClusterSimulator

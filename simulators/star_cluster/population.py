@@ -1,7 +1,8 @@
-r"""The feedback budget of a coeval star cluster: ionising photons, luminosity, winds, supernovae.
+r"""Single-star feedback summed over the IMF: ionising photons, luminosity, winds, supernovae.
 
-The table is built here, from published single-star relations integrated over the IMF, per
-solar mass of stars formed in an instantaneous burst:
+A coeval cluster's feedback budget comes from published single-star relations summed over
+the IMF, per solar mass of stars formed in an instantaneous burst
+(:mod:`simulators.star_cluster.feedback_table` does the sum and tabulates it):
 
 - **IMF:** Kroupa (2001), :math:`\xi(m) \propto m^{-1.3}` on 0.1–0.5 M☉ and :math:`m^{-2.3}`
   on 0.5–100 M☉ (the mass range of the Starburst99 run used for validation).
@@ -30,40 +31,32 @@ solar mass of stars formed in an instantaneous burst:
   :math:`10^{51}` erg (the Starburst99 convention) and ejects its mass minus a 1.4 M☉ remnant;
   its momentum is :math:`\sqrt{2 E M_{ej}}`.
 
-The table is computed once per metallicity on a log-time grid (0.01–50 Myr) and cached; it
-takes about 0.05 s (0.3 s with main-sequence evolution). It assumes a fully sampled IMF, so
-it scales linearly with cluster mass. Starburst99 (Leitherer et al. 1999, 2014; Kroupa IMF,
-Geneva 2012 tracks, Z = 0.014) is *not* used to build it, only to validate it
-(``tests/simulators/star_cluster``). Why the defaults: main-sequence evolution moves the
-O stars to lower temperatures as the cluster ages, and only a Lyman continuum that falls
-with temperature faster than a blackbody's turns that into the drop of Q(H) between 2 and
-3 Myr that Starburst99 shows (0.25 dex). With a blackbody the table was 0.30 dex high at
-3 Myr (0.36 dex with evolution); with both defaults it is within 0.05 dex at 1, 2 and
-3 Myr. Still missing: Wolf–Rayet and supergiant phases and the atmospheres of B stars, so
-after 5 Myr Q(H) is high (0.96 dex at 10 Myr, when B stars make the photons).
+Starburst99 (Leitherer et al. 1999, 2014; Kroupa IMF, Geneva 2012 tracks, Z = 0.014) is
+*not* used to build the budget, only to validate it (``tests/simulators/star_cluster``).
+Why the defaults: main-sequence evolution moves the O stars to lower temperatures as the
+cluster ages, and only a Lyman continuum that falls with temperature faster than a
+blackbody's turns that into the drop of Q(H) between 2 and 3 Myr that Starburst99 shows
+(0.25 dex). With a blackbody the table was 0.30 dex high at 3 Myr (0.36 dex with
+evolution); with both defaults it is within 0.05 dex at 1, 2 and 3 Myr. Still missing:
+Wolf–Rayet and supergiant phases and the atmospheres of B stars, so after 5 Myr Q(H) is
+high (0.96 dex at 10 Myr, when B stars make the photons).
 
 Examples:
-    >>> table = feedback_table(0.014)
-    >>> budget = table.at(np.array([1.0]), np.array([1e6]))
-    >>> round(float(np.log10(budget["Q"][0])), 2)
-    52.6
+    One star in about 90 M☉ formed is massive enough to end as a supernova:
+
+    >>> m = np.geomspace(M_SN_MIN, M_MAX, 20001)
+    >>> round(1 / float(np.trapezoid(kroupa_imf(m), m)))
+    90
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
-from simulators.star_cluster.stellar_evolution import lifetime_myr, main_sequence_track
-
 __all__ = [
-    "FEEDBACK_QUANTITIES",
-    "FeedbackGrid",
-    "FeedbackTable",
-    "feedback_grid",
-    "feedback_table",
+    "ATMOSPHERES",
     "kroupa_imf",
     "line_blanketing_correction",
     "lyman_continuum_rate",
@@ -101,9 +94,7 @@ MSH05_LOG_G_DWARF = 3.92
 MSH05_O3V = (44616.0, 58.34, 49.63)
 MSH05_O95V = (30488.0, 16.46, 47.56)
 ATMOSPHERES = ("line_blanketed", "blackbody")
-
-FEEDBACK_QUANTITIES = ("Q", "L_bol", "L_wind", "pdot_wind", "L_SN", "pdot_SN")
-"""Table columns: s^-1, erg/s, erg/s, dyn, erg/s, dyn (all per solar mass formed)."""
+"""The stellar atmospheres that :func:`main_sequence_feedback` knows."""
 
 
 def lyman_continuum_rate(temperature: np.ndarray, radius_cm: np.ndarray) -> np.ndarray:
@@ -256,148 +247,3 @@ def main_sequence_feedback(
             mdot_cgs * ratio * v_esc,
         ]
     )
-
-
-@dataclass(frozen=True)
-class FeedbackTable:
-    """Feedback per solar mass formed, on a log-time grid.
-
-    Attributes:
-        metallicity: Z of the stars.
-        log_age_myr: log10 of the ages [Myr] of the grid.
-        log_values: log10 of each of :data:`FEEDBACK_QUANTITIES` per M☉, shape (n_q, n_t);
-            a zero is stored as -300.
-    """
-
-    metallicity: float
-    log_age_myr: np.ndarray
-    log_values: np.ndarray
-
-    def at(self, age_myr: np.ndarray, cluster_mass: np.ndarray) -> dict[str, np.ndarray]:
-        """Each quantity for clusters of ``cluster_mass`` [M☉] at ``age_myr``, interpolated
-        linearly in log age and log value (ages beyond the grid take its end values)."""
-        log_age = np.log10(age_myr)
-        return {
-            name: cluster_mass * 10 ** np.interp(log_age, self.log_age_myr, row)
-            for name, row in zip(FEEDBACK_QUANTITIES, self.log_values, strict=True)
-        }
-
-
-@cache
-def feedback_table(
-    metallicity: float = 0.014,
-    num_ages: int = 400,
-    main_sequence_evolution: bool = True,
-    atmosphere: str = "line_blanketed",
-) -> FeedbackTable:
-    """Build (and cache) the feedback table of a burst of stars of metallicity ``metallicity``.
-
-    With ``main_sequence_evolution`` the stars follow the Hurley et al. (2000) main-sequence
-    tracks and keep their terminal luminosity, without ionising photons or wind, from the end
-    of the main sequence to death; otherwise they keep their ZAMS values until they die.
-    ``atmosphere`` (``"line_blanketed"`` or ``"blackbody"``) sets the ionising photons, see
-    :func:`main_sequence_feedback`.
-
-    Raises:
-        ValueError: if ``metallicity`` is outside the 1e-4–0.03 range of the relations, or
-            ``atmosphere`` is not one of :data:`ATMOSPHERES`.
-    """
-    if not 1e-4 <= metallicity <= 0.03:
-        raise ValueError(f"metallicity Z must be in [1e-4, 0.03], got {metallicity}")
-    if atmosphere not in ATMOSPHERES:
-        raise ValueError(f"atmosphere must be one of {ATMOSPHERES}, got {atmosphere!r}")
-    mass = np.geomspace(M_MIN, M_MAX, 3000)
-    weight = kroupa_imf(mass) * np.gradient(mass)  # stars per Msun formed in each mass bin
-    log_age = np.linspace(-2.0, np.log10(50.0), num_ages)
-    age = 10 ** log_age[:, None]
-    alive = lifetime_myr(mass, metallicity) > age  # (n_t, n_m)
-    track_age = age if main_sequence_evolution else np.zeros((1, 1))
-    lum, radius, on_ms = main_sequence_track(mass, track_age, metallicity)
-    temperature = T_SUN * (lum / radius**2) ** 0.25
-    hot = on_ms & (temperature >= T_WIND_MIN)
-    per_star = np.zeros((3, *lum.shape))
-    mass_hot = np.broadcast_to(mass, lum.shape)[hot]
-    per_star[:, hot] = main_sequence_feedback(
-        mass_hot, lum[hot], radius[hot], metallicity, atmosphere
-    )
-    stellar = np.stack([(alive * row) @ weight for row in per_star])
-    stellar = np.insert(stellar, 1, (alive * lum * L_SUN) @ weight, axis=0)
-
-    # Supernova rate: the derivative of the number of 8-100 Msun stars already dead.
-    exploding = mass >= M_SN_MIN
-    dead = ((~alive) * (weight * exploding)).sum(axis=1)
-    dead_ejecta = ((~alive) * (weight * exploding * (mass - M_REMNANT))).sum(axis=1)
-    age_s = 10**log_age * 1e6 * YEAR
-    rate = np.clip(np.gradient(dead, age_s), 0.0, None)
-    ejecta_rate = np.clip(np.gradient(dead_ejecta, age_s), 0.0, None) * M_SUN
-    supernova = np.stack([rate * E_SUPERNOVA, np.sqrt(2 * E_SUPERNOVA * ejecta_rate * rate)])
-    values = np.concatenate([stellar, supernova])
-    with np.errstate(divide="ignore"):
-        log_values = np.where(values > 0, np.log10(np.where(values > 0, values, 1.0)), -300.0)
-    return FeedbackTable(float(metallicity), log_age, log_values)
-
-
-@dataclass(frozen=True)
-class FeedbackGrid:
-    """Feedback tables on a log-uniform metallicity grid, interpolated bilinearly in
-    (log age, log Z) for a batch of clusters of different metallicities.
-
-    Examples:
-        >>> grid = feedback_grid()
-        >>> where = grid.locate(np.array([0.014, 0.004]))
-        >>> budget = grid.at(np.array([1.0, 1.0]), np.array([1e6, 1e6]), where)
-        >>> budget.shape, bool(budget[0, 0] > 1e52)
-        ((2, 6), True)
-    """
-
-    log_metallicity: np.ndarray
-    log_age_myr: np.ndarray
-    log_values: np.ndarray  # (n_Z, n_q, n_t)
-
-    def locate(self, metallicity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Grid index and weight of each metallicity (clipped to the grid's range)."""
-        lz = np.clip(np.log10(metallicity), self.log_metallicity[0], self.log_metallicity[-1])
-        step = self.log_metallicity[1] - self.log_metallicity[0]
-        position = (lz - self.log_metallicity[0]) / step
-        index = np.minimum(position.astype(int), self.log_metallicity.size - 2)
-        return index, position - index
-
-    def at(
-        self, age_myr: np.ndarray, cluster_mass: np.ndarray, where: tuple[np.ndarray, np.ndarray]
-    ) -> np.ndarray:
-        """Array ``(batch, 6)`` of :data:`FEEDBACK_QUANTITIES` at ``age_myr`` [Myr]."""
-        z_index, z_weight = where
-        step = self.log_age_myr[1] - self.log_age_myr[0]
-        position = np.clip(
-            (np.log10(age_myr) - self.log_age_myr[0]) / step, 0.0, self.log_age_myr.size - 1.0
-        )
-        t_index = np.minimum(position.astype(int), self.log_age_myr.size - 2)
-        t_weight = (position - t_index)[:, None]
-        z_weight = z_weight[:, None]
-        v = self.log_values
-        low = (1 - t_weight) * v[z_index, :, t_index] + t_weight * v[z_index, :, t_index + 1]
-        high = (1 - t_weight) * v[z_index + 1, :, t_index] + t_weight * v[
-            z_index + 1, :, t_index + 1
-        ]
-        return cluster_mass[:, None] * 10 ** ((1 - z_weight) * low + z_weight * high)
-
-
-@cache
-def feedback_grid(
-    z_min: float = 0.003,
-    z_max: float = 0.03,
-    num_metallicities: int = 9,
-    main_sequence_evolution: bool = True,
-    atmosphere: str = "line_blanketed",
-) -> FeedbackGrid:
-    """Feedback tables at ``num_metallicities`` log-spaced Z in ``[z_min, z_max]`` (cached)."""
-    log_z = np.linspace(np.log10(z_min), np.log10(z_max), num_metallicities)
-    tables = [
-        feedback_table(
-            float(10**lz),
-            main_sequence_evolution=main_sequence_evolution,
-            atmosphere=atmosphere,
-        )
-        for lz in log_z
-    ]
-    return FeedbackGrid(log_z, tables[0].log_age_myr, np.stack([t.log_values for t in tables]))

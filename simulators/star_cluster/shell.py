@@ -24,7 +24,7 @@ mass :math:`(1-\epsilon)M_{cl}` and hydrogen density :math:`n_{cl}` (mass densit
   (L_{mech}/10^{38}\,\mathrm{erg\,s^{-1}})^{3/11}`, or when the shell leaves the cloud
   (the bubble vents through the broken shell). :math:`E_b` is then dropped.
 - **Momentum phase:** :math:`F_{drive} = \dot p_{wind} + \dot p_{SN} + 4\pi R^2 P_{ion}`,
-  the momentum fluxes of :mod:`simulators.star_cluster.population`.
+  the momentum fluxes of :mod:`simulators.star_cluster.feedback_table`.
 - **Ionised gas:** :math:`P_{ion} = 2 n_{St} k T_i` with the density
   :math:`n_{St} = \sqrt{3 Q / (4\pi\alpha_B R^3)}` of a Strömgren sphere of radius
   :math:`R` (:math:`T_i = 10^4` K, case-B :math:`\alpha_B = 2.59\times10^{-13}` cm³ s⁻¹,
@@ -65,15 +65,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from simulators.star_cluster.population import (
-    C_LIGHT,
-    G_NEWTON,
-    K_B,
-    M_SUN,
-    YEAR,
-    FeedbackGrid,
-    feedback_grid,
-)
+from simulators.star_cluster.feedback_table import FeedbackGrid, feedback_grid
+from simulators.star_cluster.population import C_LIGHT, G_NEWTON, K_B, M_SUN, YEAR
 
 __all__ = [
     "ALPHA_B",
@@ -288,7 +281,8 @@ def evolve_shell(
         cloud_mass: Cloud masses [M☉] (gas + stars). sfe: Star-formation efficiencies.
         density: Cloud hydrogen densities [cm⁻³]. metallicity: Stellar and gas Z.
         settings: Model settings (defaults of :class:`ShellSettings`).
-        grid: Feedback tables (default :func:`~simulators.star_cluster.population.feedback_grid`).
+        grid: Feedback tables (default
+            :func:`~simulators.star_cluster.feedback_table.feedback_grid`).
 
     Returns:
         The :class:`ShellState` at each age.

@@ -4,7 +4,9 @@ A parameter vector (cloud mass, star-formation efficiency, cloud density, age, o
 abundance and, by default, the attenuation A_V; :mod:`simulators.star_cluster.priors`)
 becomes
 
-1. the feedback of the cluster at its age (:mod:`~simulators.star_cluster.population`),
+1. the feedback of the cluster at its age (tabulated by
+   :mod:`~simulators.star_cluster.feedback_table` from
+   :mod:`~simulators.star_cluster.population`),
 2. the radius, velocity and inner-face pressure of the swept-up shell
    (:mod:`~simulators.star_cluster.shell`),
 3. the pressure and ionisation parameter of the shell's ionised layer, which pick line

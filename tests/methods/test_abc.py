@@ -10,8 +10,8 @@ import pytest
 
 from sbinn.function_simulator import FunctionSimulator
 from sbinn.methods.abc import RejectionABC, SimulationBudgetError
-from sbinn.parallel import SimulationStream
 from sbinn.priors import JointPrior, Normal
+from sbinn.simulation_stream import SimulationStream
 from sbinn.simulator import SimulationFailureWarning
 from simulators.kinematics import KinematicsSimulator
 

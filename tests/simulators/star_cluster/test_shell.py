@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from simulators.star_cluster.population import FEEDBACK_QUANTITIES, FeedbackGrid
+from simulators.star_cluster.feedback_table import FEEDBACK_QUANTITIES, FeedbackGrid
 from simulators.star_cluster.priors import oxygen_to_metallicity
 from simulators.star_cluster.shell import (
     PC,
