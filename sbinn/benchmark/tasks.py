@@ -328,7 +328,7 @@ TASK_SETTINGS: dict[str, TaskSettings] = {
         ),
         # 89 epochs at every budget: 6000 steps at 15 000 simulations (68 per epoch), where
         # twice as many over-fitted; at 10^5 the same 6000 steps were 14 epochs and left the
-        # INN undertrained (calibration 1.64%, training loss 15.20 against validation 15.28).
+        # INN undertrained (docs/architecture.md, "The tissue networks train by epochs").
         training=TrainingConfig(
             num_epochs=89, batch_size=200, learning_rate=2e-3, final_learning_rate=2e-5
         ),
