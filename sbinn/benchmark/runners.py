@@ -202,9 +202,14 @@ def _fit_and_sample(
     its record (``final_training_{loss_name}`` and ``final_validation_{loss_name}`` among
     the details)."""
     task = TASK_SETTINGS[simulator.name]
-    family = "cinn" if isinstance(estimator, CINN) else "inn"
-    by_epochs = isinstance(estimator, CINN | BidirectionalINN) and family in task.by_epochs
-    steps = None if by_epochs else task.training_steps
+    family = (
+        "cinn"
+        if isinstance(estimator, CINN)
+        else "inn"
+        if isinstance(estimator, BidirectionalINN)
+        else None
+    )
+    steps = None if family in task.by_epochs else task.training_steps
     config = estimator.config
     # Without the supervised loss (the L_x ablation) nothing is re-simulated.
     per_step = getattr(config, "resimulations_per_step", 0) if _supervised(config) else 0
