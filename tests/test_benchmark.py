@@ -50,6 +50,15 @@ def test_table_lists_every_method_with_its_metrics(record):
     assert "%" in row
 
 
+def test_record_says_which_way_each_parameter_is_miscalibrated(record):
+    direction = record["methods"]["abc"]["calibration_direction"]
+    assert direction["alphas"] == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+    names = set(record["methods"]["abc"]["metrics"]["calibration_error"]["per_dimension"])
+    assert set(direction["curve"]) == set(direction["mean_signed"]) == names
+    for curve in direction["curve"].values():
+        assert len(curve) == 9 and all(-1 <= v <= 1 for v in curve)
+
+
 def test_record_and_table_carry_the_exact_posterior_calibration_floor(record):
     floor = record["calibration_noise_floor"]
     assert floor["num_observations"] == 30 and floor["num_dims"] == 4

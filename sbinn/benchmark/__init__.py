@@ -22,6 +22,11 @@ sets of ``cluster_cmd``
 (:mod:`simulators.cluster_cmd.evaluation`), whose methods also have a calibration error per
 bin of observed stars such as ``"calibration_error_20-50_stars"``.
 
+Every method also carries ``"calibration_direction"``
+(:func:`~sbinn.benchmark.scoring.calibration_direction`): the signed calibration curve
+``α_inl − α`` per parameter at α = 0.1, ..., 0.9 and its mean, negative where the posterior
+is too narrow and positive where it is too wide, which the calibration error cannot say.
+
 Learned methods also carry ``"stability"`` (:func:`sbinn.diagnostics.stability_summary`:
 round-trip errors, Jacobian condition numbers and per-block log-determinants at 256
 reference pairs and at the latent points the sampler inverts for the first 100 test
@@ -49,7 +54,7 @@ from sbinn._validation import check_positive_int
 from sbinn.benchmark.bank import SimulationBank, simulate_bank
 from sbinn.benchmark.reference import abc_reference, c2st_against_reference
 from sbinn.benchmark.runners import METHODS, MethodOutput
-from sbinn.benchmark.scoring import score_samples, simulation_noise
+from sbinn.benchmark.scoring import calibration_direction, score_samples, simulation_noise
 from sbinn.benchmark.table import format_table
 from sbinn.benchmark.tasks import SIMULATORS, TASK_SETTINGS
 from sbinn.diagnostics import calibration_noise_floor, heldout_nll
@@ -208,6 +213,7 @@ def run_benchmark(
             kept_distances[name] = distances
         record["methods"][name] = {
             "metrics": {key: result.to_json() for key, result in metrics.items()},
+            "calibration_direction": calibration_direction(metrics["calibration_error"]),
             "time_s": {key: round(value, 4) for key, value in output.time_s.items()},
             "simulations": int(output.simulations),
             "settings": output.settings,

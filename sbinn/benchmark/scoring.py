@@ -33,7 +33,13 @@ from sbinn.diagnostics import (
 )
 from sbinn.simulator import Simulator, as_generator
 
-__all__ = ["PointMetrics", "SampleMetrics", "score_samples", "simulation_noise"]
+__all__ = [
+    "PointMetrics",
+    "SampleMetrics",
+    "calibration_direction",
+    "score_samples",
+    "simulation_noise",
+]
 
 PointMetrics = Callable[[Simulator, np.ndarray, np.ndarray, int], dict[str, MetricResult]]
 """``(simulator, map_estimates, theta_true, seed) -> {name: MetricResult}``."""
@@ -109,6 +115,45 @@ def score_samples(
     if sample_metrics is not None:
         metrics |= sample_metrics(simulator, samples, theta_true, x_obs, seed)
     return metrics, distances
+
+
+def calibration_direction(result: MetricResult, levels: int = 9) -> dict:
+    """Which way a calibration error points: the signed curve ``α_inl − α`` per parameter.
+
+    The calibration error is an absolute deviation, so a posterior that is too narrow and
+    one that is too wide can score the same; the sign tells them apart. Negative values
+    mean the truth falls outside the central α-interval more often than it should
+    (over-confident, too narrow); positive values mean under-confident (too wide).
+
+    Args:
+        result: A :func:`~sbinn.diagnostics.calibration_error` result (its ``details``
+            hold the curve).
+        levels: How many credibility levels of the curve to keep: those nearest to
+            ``1/(levels+1), ..., levels/(levels+1)`` (0.1, ..., 0.9 by default).
+
+    Returns:
+        ``{"alphas": [...], "curve": {name: [α_inl − α per level]},
+        "mean_signed": {name: mean of α_inl − α over all levels}}``, rounded to 4 decimals.
+
+    Examples:
+        >>> rng = np.random.default_rng(0)
+        >>> theta = rng.normal(size=(400, 1))
+        >>> too_narrow = theta[:, None] + rng.normal(size=(400, 1, 1)) + 0.3 * rng.normal(
+        ...     size=(400, 200, 1))
+        >>> direction = calibration_direction(calibration_error(too_narrow, theta))
+        >>> direction["mean_signed"]["theta_1"] < -0.1, len(direction["alphas"])
+        (True, 9)
+    """
+    levels = check_positive_int(levels, "levels")
+    alphas = np.asarray(result.details["alphas"])
+    curves = {name: np.asarray(curve) for name, curve in result.details["curve"].items()}
+    targets = np.linspace(0, 1, levels + 2)[1:-1]
+    kept = np.unique(np.abs(alphas[None, :] - targets[:, None]).argmin(axis=1))
+    return {
+        "alphas": alphas[kept].round(4).tolist(),
+        "curve": {name: curve[kept].round(4).tolist() for name, curve in curves.items()},
+        "mean_signed": {name: round(float(curve.mean()), 4) for name, curve in curves.items()},
+    }
 
 
 def _random_subset(samples: np.ndarray, size: int, seed: np.random.SeedSequence) -> np.ndarray:
