@@ -181,9 +181,23 @@ class LinearGaussianSimulator(Simulator):
         self._posterior_cholesky = _cholesky(self._posterior_cov, "posterior covariance")
         self._prior_term = linalg.cho_solve((self.prior.cholesky, True), self.prior.mean)
 
+    @property
+    def noise_dimension(self) -> int:
+        """One standard-normal draw per observed component: ``x = A theta + noise_std * e``.
+
+        Exposing the draws lets the bidirectional INN take them as latent inputs
+        (``INNConfig.latent_noise``); without them its forward map is deterministic and its
+        posterior collapses onto ``{theta : A theta = x}``, narrower the better it fits.
+        """
+        return self.dim_observations
+
     def _simulate(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        clean = theta @ self.matrix.T
-        return clean + self.noise_std * rng.standard_normal(clean.shape)
+        return self._simulate_given_noise(
+            theta, rng.standard_normal((theta.shape[0], self.dim_observations))
+        )
+
+    def _simulate_given_noise(self, theta: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        return theta @ self.matrix.T + self.noise_std * noise
 
     def posterior(self, x_obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Exact posterior of each observation.

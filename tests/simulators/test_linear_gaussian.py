@@ -109,6 +109,20 @@ def test_simulations_follow_the_forward_model():
     np.testing.assert_allclose(np.cov(x.T), 0.04 * np.eye(3), atol=0.002)
 
 
+def test_noise_draws_are_exposed_and_leave_the_simulations_unchanged():
+    sim = LinearGaussianSimulator(4, 3, noise_std=0.2, seed=1)
+    theta = sim.prior.sample(50, np.random.default_rng(0))
+    x, noise = sim.simulate_with_noise(theta, 7)
+    assert sim.noise_dimension == 3 and noise.shape == (50, 3)
+    np.testing.assert_allclose(x, theta @ sim.matrix.T + 0.2 * noise)
+    # The draws come from the same stream as simulate()'s, so exposing them changed no result.
+    np.testing.assert_array_equal(sim.simulate(theta, 7), x)
+    clean = theta @ sim.matrix.T
+    np.testing.assert_array_equal(
+        x, clean + 0.2 * np.random.default_rng(7).standard_normal(clean.shape)
+    )
+
+
 def test_matrix_has_the_documented_distribution():
     a = mixing_matrix(400, 10, seed=0)
     assert a.shape == (400, 10)
