@@ -57,6 +57,9 @@ def test_record_says_which_way_each_parameter_is_miscalibrated(record):
     assert set(direction["curve"]) == set(direction["mean_signed"]) == names
     for curve in direction["curve"].values():
         assert len(curve) == 9 and all(-1 <= v <= 1 for v in curve)
+    line = next(x for x in format_table(record).splitlines() if x.startswith("calibration dir"))
+    narrow = sum(v < -0.005 for v in direction["mean_signed"].values())
+    assert f"abc too narrow in {narrow}, too wide in" in line and "of 4 parameters" in line
 
 
 def test_record_and_table_carry_the_exact_posterior_calibration_floor(record):

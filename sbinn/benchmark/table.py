@@ -73,10 +73,28 @@ def format_table(record: dict) -> str:
             "simulation noise: re-simulation error of the true parameters (the floor); "
             + _resimulated(record.get("resimulation", {"at": "map"}))
         )
+    directions = [
+        f"{name} {_direction(entry['calibration_direction'])}"
+        for name, entry in methods.items()
+        if "calibration_direction" in entry
+    ]
+    if directions:
+        lines.append("calibration direction: " + "; ".join(directions))
     for name, entry in methods.items():
         for metric, groups in entry.get("task_metrics", {}).items():
             lines.append(f"{name} {metric}: " + _format_groups(groups))
     return "\n".join(lines)
+
+
+def _direction(direction: dict) -> str:
+    """How many parameters a method's posteriors are too narrow or too wide in, from the
+    signed mean of α_inl − α; within ±0.5% counts as neither."""
+    signed = list(direction["mean_signed"].values())
+    narrow, wide = sum(v < -0.005 for v in signed), sum(v > 0.005 for v in signed)
+    return (
+        f"too narrow in {narrow}, too wide in {wide} of {len(signed)} parameters "
+        f"(mean α_inl − α {100 * min(signed):+.1f}% to {100 * max(signed):+.1f}%)"
+    )
 
 
 def _extra_order(key: str) -> tuple:
