@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sbinn.benchmark.scoring import calibration_direction
-from sbinn.diagnostics import calibration_error
+from sbinn.diagnostics import MetricResult, calibration_error
 
 N_OBS, N_SAMPLES = 600, 300
 
@@ -46,3 +46,9 @@ def test_levels_must_be_a_positive_integer():
     samples, theta = _conjugate_gaussian_samples(1.0)
     with pytest.raises(ValueError, match="levels"):
         calibration_direction(calibration_error(samples, theta), levels=0)
+
+
+def test_only_a_calibration_error_has_a_direction():
+    other = MetricResult("resimulation_error_mean", 0.1, 0.05, 0.15, "a mean distance")
+    with pytest.raises(ValueError, match="needs a calibration_error result"):
+        calibration_direction(other)

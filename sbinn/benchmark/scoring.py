@@ -135,6 +135,10 @@ def calibration_direction(result: MetricResult, levels: int = 9) -> dict:
         ``{"alphas": [...], "curve": {name: [α_inl − α per level]},
         "mean_signed": {name: mean of α_inl − α over all levels}}``, rounded to 4 decimals.
 
+    Raises:
+        ValueError: if ``result`` is not a calibration error (no curve in its details), or
+            ``levels`` is not a positive integer.
+
     Examples:
         >>> rng = np.random.default_rng(0)
         >>> theta = rng.normal(size=(400, 1))
@@ -145,6 +149,12 @@ def calibration_direction(result: MetricResult, levels: int = 9) -> dict:
         (True, 9)
     """
     levels = check_positive_int(levels, "levels")
+    if not {"alphas", "curve"} <= set(result.details or {}):
+        raise ValueError(
+            f"calibration_direction needs a calibration_error result, whose details hold "
+            f"'alphas' and 'curve'; got {result.name!r} with details "
+            f"{sorted(result.details or {})}"
+        )
     alphas = np.asarray(result.details["alphas"])
     curves = {name: np.asarray(curve) for name, curve in result.details["curve"].items()}
     targets = np.linspace(0, 1, levels + 2)[1:-1]
