@@ -68,11 +68,6 @@ def format_table(record: dict) -> str:
             f"observations (the floor): mean {100 * floor['mean']:.2f}%, 10-90% "
             f"{100 * floor['quantile_10']:.2f}-{100 * floor['quantile_90']:.2f}%"
         )
-    if noise:
-        lines.append(
-            "simulation noise: re-simulation error of the true parameters (the floor); "
-            + _resimulated(record.get("resimulation", {"at": "map"}))
-        )
     directions = [
         f"{name} {_direction(entry['calibration_direction'])}"
         for name, entry in methods.items()
@@ -80,6 +75,11 @@ def format_table(record: dict) -> str:
     ]
     if directions:
         lines.append("calibration direction: " + "; ".join(directions))
+    if noise:
+        lines.append(
+            "simulation noise: re-simulation error of the true parameters (the floor); "
+            + _resimulated(record.get("resimulation", {"at": "map"}))
+        )
     for name, entry in methods.items():
         for metric, groups in entry.get("task_metrics", {}).items():
             lines.append(f"{name} {metric}: " + _format_groups(groups))
