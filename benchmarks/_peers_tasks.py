@@ -174,7 +174,7 @@ TASKS: dict[str, PeerTask] = {
         # The INN takes the simulator's noise draws as latent inputs, as on the other tasks:
         # without them its forward map is deterministic and its samples collapse towards
         # {theta : A theta = x} (with dim_z = 5 instead: calibration error 12.6% at 10^4 and
-        # 36.4% at 10^5, too narrow, in the cells these replaced).
+        # 36.4% at 10^5 in the cells these replaced; too narrow in an ad-hoc check at 10^4).
         inn=INNConfig(latent_noise=True),
         inn_training=TrainingConfig(batch_size=500, learning_rate=3e-3, final_learning_rate=3e-5),
         reference="analytic",
