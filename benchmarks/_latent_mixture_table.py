@@ -42,6 +42,11 @@ def markdown(record: dict) -> str:
             if s.get("subnet_l2")
             else "no weight penalty. "
         )
+        + (
+            f"Latent likelihood term L_nll with weight {s['nll']:g} (every INN, both latents). "
+            if s.get("nll")
+            else ""
+        )
         + "ABC reference for "
         f"kinematics: nearest {NUM_SAMPLES} of {s['abc_simulations']} simulations. "
         f"{NUM_SAMPLES} posterior samples per observation. MMD²: unbiased, Gaussian kernel of "

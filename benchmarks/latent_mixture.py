@@ -42,7 +42,7 @@ from _latent_mixture_table import ARM_OBSERVATIONS, LABEL_SETS, NUM_SAMPLES, mar
 from sbinn.diagnostics.sample_mmd import posterior_mmd
 from sbinn.diagnostics.stability_summary import stability_summary
 from sbinn.methods.abc import RejectionABC
-from sbinn.methods.inn import BidirectionalINN, INNConfig, TrainingConfig
+from sbinn.methods.inn import BidirectionalINN, INNConfig, LossWeights, TrainingConfig
 from sbinn.methods.inn_latent_config import LatentConfig
 from sbinn.methods.inn_regularisers import Stabilisers
 from simulators.gaussian_mixture import COLOURS, MixturePrior
@@ -149,6 +149,7 @@ def run_modes(args, record: dict) -> None:
                 dim_z=2,
                 latent=latent,
                 stabilisers=Stabilisers(subnet_l2=args.subnet_l2),
+                weights=LossWeights(nll=args.nll),
             )
             inn, samples, entry = train_and_sample(
                 config, args.mode_epochs, theta, x, x_obs, args.seed
@@ -218,6 +219,7 @@ def run_kinematics(args, record: dict) -> None:
             hidden_features=64,
             latent=latent,
             stabilisers=Stabilisers(subnet_l2=args.subnet_l2),
+            weights=LossWeights(nll=args.nll),
         )
         inn, samples, entry = train_and_sample(
             config, args.arm_epochs, theta, x, ARM_OBSERVATIONS, args.seed
@@ -258,6 +260,14 @@ def main() -> None:
         help="weight λ of the penalty λ·Σ‖W‖² on every coupling-subnetwork weight matrix, "
         "Hagemann & Neumayer's (2021, §4) L² term that bounds Lip(T⁻¹) (theirs is written "
         "λ_reg/2·Σ‖A‖², so λ = λ_reg/2; the paper gives no value); default 0: none",
+    )
+    parser.add_argument(
+        "--nll",
+        type=float,
+        default=0.0,
+        help="weight of the latent likelihood term L_nll (sbinn.methods.inn_loss) added to "
+        "every INN's loss; it trains the mixture weights by the density of each sample "
+        "rather than through the batch MMD alone; default 0: none",
     )
     parser.add_argument("--skip", choices=("modes", "kinematics"), default=None)
     parser.add_argument("--out", default=str(RESULTS / "latent_mixture"))

@@ -194,6 +194,7 @@ def test_the_cinn_joins_the_table_with_a_heldout_nll(monkeypatch):
     assert cinn["settings"]["method"] == "cinn"
     assert cinn["time_s"]["training"] > 0
     assert {"final_training_nll", "final_validation_nll"} <= set(cinn["details"])
+    assert 0 <= cinn["details"]["best_epoch"] < cinn["details"]["epochs"]
     assert "heldout_nll" not in result["methods"]["abc"]["metrics"]
     table = format_table(result)
     assert "held-out NLL" in table.splitlines()[1]

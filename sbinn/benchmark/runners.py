@@ -253,6 +253,8 @@ def _fit_and_sample(
             f"final_validation_{loss_name}": history.validation_loss[-1]
             if history.validation_loss
             else None,
+            # The weights sampled from are this epoch's (0-based), not the last one's.
+            "best_epoch": history.best_epoch,
         }
         | sampling,
         stability=stability,

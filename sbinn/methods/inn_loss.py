@@ -41,6 +41,23 @@ Optionally (``resimulate``), a few backward samples per step are run through the
 and join :math:`\mathcal{L}_y` as extra supervised pairs, see
 :mod:`sbinn.methods.inn_resimulation`. Optionally (``stabilisers``), weighted terms that keep
 the network numerically invertible are added, see :mod:`sbinn.methods.inn_regularisers`.
+
+Optionally (``weights.nll > 0``), a likelihood term on the latent side,
+
+.. math::
+    \mathcal{L}_\text{nll} = \mathbb{E}\Bigl[-\log p\bigl(f_z(\theta) \mid y\bigr)
+        + \frac{\lVert f_\text{pad}(\theta) \rVert^2}{2\sigma_\text{pad}^2}
+        - \log\lvert\det J_f(\theta)\rvert\Bigr],
+
+is the negative log-density that the network assigns to its padded input when its
+output's ``y`` part is left to :math:`\mathcal{L}_y` (constants dropped). Where
+:math:`\mathcal{L}_z` matches :math:`[y, z]` to :math:`[y, p(z \mid y)]` only to the resolution
+of a batch MMD, this term asks for the density of each sample, as a conditional normalising
+flow's maximum-likelihood loss does. The output padding is modelled with the input padding's
+width :math:`\sigma_\text{pad}` (``pad_noise``), so the term does not reward stretching it.
+Unlike the stabilisers' normalising-flow term, which puts :math:`\mathcal{N}(0, I)` on the whole
+output including ``y``, it competes with :math:`\mathcal{L}_y` only through the Jacobian: a
+larger weight stretches the network along ``y`` and raises :math:`\mathcal{L}_y`.
 """
 
 from __future__ import annotations
@@ -78,6 +95,7 @@ class LossWeights:
     pad: float = 2.0
     reconstruction: float = 2.0
     sparsity: float = 0.0
+    nll: float = 0.0
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
@@ -162,6 +180,11 @@ class BidirectionalLoss:
                 f"latent has (dim_y, dim_z) = ({self.latent.dim_y}, {self.latent.dim_z}), "
                 f"the loss ({dim_y}, {dim_z})"
             )
+        if weights.nll and pad_noise <= 0 and self.width > dim_y + dim_z:
+            raise ValueError(
+                f"weights.nll > 0 models the output padding with width pad_noise, which must "
+                f"then be > 0, got pad_noise={pad_noise!r}"
+            )
         if weights.sparsity and not callable(getattr(self.latent, "sparsity", None)):
             raise ValueError(
                 f"weights.sparsity > 0 needs a latent with mixture weights, got "
@@ -196,7 +219,7 @@ class BidirectionalLoss:
         terms: dict[str, Tensor] = {}
         inputs = latent = forward = None
 
-        if w.y or w.z or w.pad or w.reconstruction:
+        if w.y or w.z or w.pad or w.reconstruction or w.nll:
             inputs = torch.cat([theta, self._noise(n, pad_in, theta, self.pad_noise)], dim=1)
             out, log_det = self.network(inputs)
             forward = (out, log_det)
@@ -210,6 +233,8 @@ class BidirectionalLoss:
                 terms["z"] = mmd2(predicted, target, self.kernel_z)
             if pad_out and w.pad:
                 terms["pad"] = (out[:, self.dim_y + self.dim_z :] ** 2).sum(dim=1).mean()
+            if w.nll:
+                terms["nll"] = self._latent_nll(out, log_det, y)
             if (pad_in or pad_out) and w.reconstruction:
                 noisy_out = torch.cat(
                     [
@@ -254,6 +279,16 @@ class BidirectionalLoss:
         factors = {"x": w.x * ramp, "resimulation": w.y * ramp, **self.stabilisers.weights}
         total = sum((factors[k] if k in factors else getattr(w, k)) * v for k, v in terms.items())
         return total, {k: float(v.detach()) for k, v in terms.items()}
+
+    def _latent_nll(self, out: Tensor, log_det: Tensor, y: Tensor) -> Tensor:
+        """:math:`\\mathcal{L}_\\text{nll}`: the negative log-density of the padded inputs with
+        the output's ``y`` part left to :math:`\\mathcal{L}_y` (constants dropped)."""
+        z = out[:, self.dim_y : self.dim_y + self.dim_z]
+        padding = out[:, self.dim_y + self.dim_z :]
+        # The output padding is modelled with the input padding's own width: a unit width
+        # would reward stretching the padding directions, which L_pad then fights.
+        pad_nll = 0.5 * (padding / self.pad_noise).pow(2).sum(dim=1) if padding.shape[1] else 0.0
+        return (pad_nll - self.latent.log_prob(z, y) - log_det).mean()
 
     def _resimulation_loss(self, generated: Tensor, pad_in: int) -> Tensor:
         """:math:`\\mathcal{L}_y` on backward samples and their simulated observations.
