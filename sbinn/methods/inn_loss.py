@@ -87,6 +87,8 @@ class LossWeights:
     default kernels, as the thesis prescribes (§4.1.3): on kinematics, a supervised weight
     of 5 left the weighted MMD terms ~25x larger than L_y, and raising it to 50 cut the
     median re-simulation error threefold (0.196 -> 0.067, 10^5 simulations, 20 epochs).
+    ``sparsity`` and ``nll`` weight optional terms (see the module docstring) and are 0 by
+    default; :meth:`only` keeps those zeros, so give them explicitly.
     """
 
     y: float = 50.0
