@@ -73,17 +73,18 @@ def markdown(record: dict) -> str:
                 f"| {'—' if weights is None else ', '.join(f'{w:.2f}' for w in weights)} "
                 f"| {'—' if error is None else f'{error:.3f}'} |"
             )
-    lines += [
-        "",
-        "## Kinematics, bimodal rail prior (reference: rejection ABC)",
-        "",
-        f"ABC: share of samples with h > 0 {s['abc_rail_share_positive']}, re-simulation error "
-        f"{[round(v, 5) for v in s['abc_resimulation_error']]}.",
-        "",
-        "| latent | observation | MMD² | re-sim error | share h > 0 | learned weights "
-        "| weight error vs ABC |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    lines += ["", "## Kinematics, bimodal rail prior (reference: rejection ABC)", ""]
+    if "abc_rail_share_positive" not in s:
+        lines.append("Not run (`--skip kinematics`).")
+    else:
+        lines += [
+            f"ABC: share of samples with h > 0 {s['abc_rail_share_positive']}, re-simulation "
+            f"error {[round(v, 5) for v in s['abc_resimulation_error']]}.",
+            "",
+            "| latent | observation | MMD² | re-sim error | share h > 0 | learned weights "
+            "| weight error vs ABC |",
+            "|---|---|---|---|---|---|---|",
+        ]
     for key, entry in record["results"].items():
         if not key.startswith("kinematics"):
             continue
