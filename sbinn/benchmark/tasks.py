@@ -245,6 +245,8 @@ TASK_SETTINGS: dict[str, TaskSettings] = {
             # (paired: same simulations, test set and network seed; ad-hoc) its weight gave
             # 0 -> 2.61% / 1.51%, 0.03 -> 0.89% / 1.75%, 0.1 -> 1.07% / 1.21%, 1 -> 1.90% /
             # 1.69% (the Jacobian term stretches the network along y: L_y 0.02 -> 0.09 at 1).
+            # Held out: seed 3 5.08% -> 1.74%, but seed 0 0.79% -> 1.16% (tissue_15k*.md);
+            # it narrows the spread, it does not bring the INN below ABC's 0.85-0.88%.
             weights=LossWeights(nll=0.1),
         ),
         # 89 epochs at every budget: 6000 steps at 15 000 simulations (68 per epoch), where
