@@ -247,6 +247,7 @@ TASK_SETTINGS: dict[str, TaskSettings] = {
             # 1.69% (the Jacobian term stretches the network along y: L_y 0.02 -> 0.09 at 1).
             # Held out: seed 3 5.08% -> 1.74%, but seed 0 0.79% -> 1.16% (tissue_15k*.md);
             # it narrows the spread, it does not bring the INN below ABC's 0.85-0.88%.
+            # At 10^5: 1.59% -> 1.54% against ABC's 0.39% (tissue_100k_nll.md).
             weights=LossWeights(nll=0.1),
         ),
         # 89 epochs at every budget: 6000 steps at 15 000 simulations (68 per epoch), where
