@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import math
 import time
 from pathlib import Path
 
@@ -158,6 +159,13 @@ def evaluate(network: InvertibleNetwork, x: torch.Tensor, y: torch.Tensor) -> di
     }
 
 
+def _reduction(before: float, after: float) -> float:
+    """``before / after``, with 1 (no reduction) where both are infinite."""
+    if math.isinf(before) and math.isinf(after):
+        return 1.0
+    return before / after
+
+
 def verdicts(results: dict) -> dict:
     """Issue 8's target per regularised variant: ≥ 10⁴× lower mean reconstruction error and
     max condition number than the baseline, supervised MSE ≤ 1.1× the baseline's."""
@@ -166,8 +174,8 @@ def verdicts(results: dict) -> dict:
     for name, r in results.items():
         if name == BASELINE or name.startswith("unregularised"):
             continue
-        rec = base["reconstruction_error_mean"] / r["reconstruction_error_mean"]
-        cond = base["condition_number_max"] / r["condition_number_max"]
+        rec = _reduction(base["reconstruction_error_mean"], r["reconstruction_error_mean"])
+        cond = _reduction(base["condition_number_max"], r["condition_number_max"])
         mse = r["supervised_mse"] / base["supervised_mse"]
         out[name] = {
             "reconstruction_error_reduction": rec,
