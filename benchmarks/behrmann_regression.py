@@ -67,8 +67,9 @@ VARIANTS = (
     ("fdb500e", "FD bound 500, ε=1e-3, λ=1e-7, clamp 8", 8.0, "fd", 1e-7, 5e2, 1e-3),
 )
 # The two ε = 1e-3 variants came from the gradient-clipping runs (behrmann_regression_clip):
-# an FD step of 0.1 off the data, whose y₁ spread is about 2e-3, probes the inverse where
-# no data constrain it, so the secant charges more than the local stretch the fit needs.
+# the inverse is probed at the training outputs, whose y₁ spread is about 2e-3 at the
+# baseline's fit, so a step of 0.1 lands where no training output lies and the secant charges
+# more than the local stretch the fit needs.
 # The committed 3000-step record ran every variant but NF 1e-7, which was added for the longer
 # run: there the NF term's equilibrium squeeze (MSE about λ/2, see below) must fall under the
 # baseline's MSE for the target to be reachable at all.
