@@ -248,6 +248,8 @@ def main() -> None:
         f"always runs); all: {','.join(key for key, *_ in VARIANTS)}",
     )
     args = parser.parse_args()
+    if args.clip is not None and not args.clip > 0:
+        parser.error(f"--clip must be a number > 0, got {args.clip}")
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     train_data = toy_data(10_000, seed=1111)
