@@ -64,6 +64,12 @@ def markdown(record: dict) -> str:
         f"{s['arm_epochs']} epochs of batch 500; Adam 3e-3 -> 3e-5; mixture temperature "
         "0.2 -> 0.05, no sparsity term; "
         + (
+            "latent `mixture8` (not the paper's): 8 components (σ = 1) on a circle of radius 5 "
+            "at the modes' angles; "
+            if "mixture8" in s.get("mode_latents", ())
+            else ""
+        )
+        + (
             f"L2 penalty λ = {s['subnet_l2']:g} on the coupling-subnetwork weights (every "
             "INN, both latents). "
             if s.get("subnet_l2")
