@@ -226,13 +226,12 @@ def markdown(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_training_arguments(parser: argparse.ArgumentParser, default_variants: str) -> None:
+    """The options a run of the toy shares with ``behrmann_regression_seeds.py``."""
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--blocks", type=int, default=4)
     parser.add_argument("--lr", type=float, default=1e-2)
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
         "--clip",
@@ -240,24 +239,27 @@ def main() -> None:
         default=None,
         help="clip every step's gradient to this norm (default: no clipping, as the paper)",
     )
-    parser.add_argument("--out", type=Path, default=RESULTS / "behrmann_regression")
     parser.add_argument(
         "--variants",
-        default=",".join(DEFAULT_VARIANTS),
+        default=default_variants,
         help=f"comma-separated keys of the variants to train (the baseline {BASELINE_KEY!r} "
         f"always runs); all: {','.join(key for key, *_ in VARIANTS)}",
     )
-    args = parser.parse_args()
+
+
+def chosen_variants(parser: argparse.ArgumentParser, args: argparse.Namespace) -> set[str]:
+    """The keys to train, the baseline included; a bad ``--clip`` or key is a usage error."""
     if args.clip is not None and not args.clip > 0:
         parser.error(f"--clip must be a number > 0, got {args.clip}")
-    torch.set_num_threads(args.threads)
-    start = time.perf_counter()
-    train_data = toy_data(10_000, seed=1111)
-    test_x, test_y = toy_data(2000, seed=2222)
     chosen = {BASELINE_KEY, *args.variants.split(",")}
     unknown = chosen - {key for key, *_ in VARIANTS}
     if unknown:
         parser.error(f"unknown variants {sorted(unknown)}; choose from the keys in --help")
+    return chosen
+
+
+def run_variants(chosen: set[str], train_data, test_x, test_y, args, verbose: bool) -> dict:
+    """Train and evaluate each chosen variant at ``args.seed``; results by variant name."""
     results = {}
     for key, name, clamp, stabiliser, weight, bound, epsilon in VARIANTS:
         if key not in chosen:
@@ -271,7 +273,23 @@ def main() -> None:
             "fd_epsilon": epsilon,
             "train_s": seconds,
         }
-        print(name, results[name], flush=True)
+        if verbose:
+            print(name, results[name], flush=True)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_training_arguments(parser, ",".join(DEFAULT_VARIANTS))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=RESULTS / "behrmann_regression")
+    args = parser.parse_args()
+    chosen = chosen_variants(parser, args)
+    torch.set_num_threads(args.threads)
+    start = time.perf_counter()
+    train_data = toy_data(10_000, seed=1111)
+    test_x, test_y = toy_data(2000, seed=2222)
+    results = run_variants(chosen, train_data, test_x, test_y, args, verbose=True)
     record = {
         "task": "Behrmann et al. (2021) App. F 2-D regression toy",
         "settings": vars(args)

@@ -24,11 +24,10 @@ import torch
 from _common import RESULTS, environment_record, publish
 from behrmann_regression import (
     BASELINE,
-    BASELINE_KEY,
-    VARIANTS,
-    evaluate,
+    add_training_arguments,
+    chosen_variants,
+    run_variants,
     toy_data,
-    train,
     verdicts,
 )
 
@@ -114,24 +113,13 @@ def markdown(record: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_training_arguments(parser, ",".join(DEFAULT_VARIANTS))
     parser.add_argument("--seeds", type=int, default=10, help="seeds 0 … N−1")
-    parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--blocks", type=int, default=4)
-    parser.add_argument("--lr", type=float, default=1e-2)
-    parser.add_argument("--clip", type=float, default=None)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--variants", default=",".join(DEFAULT_VARIANTS))
     parser.add_argument("--out", type=Path, default=RESULTS / "behrmann_regression_seeds")
     args = parser.parse_args()
-    if args.clip is not None and not args.clip > 0:
-        parser.error(f"--clip must be a number > 0, got {args.clip}")
+    chosen = chosen_variants(parser, args)
     if args.seeds < 1:
         parser.error(f"--seeds must be ≥ 1, got {args.seeds}")
-    chosen = {BASELINE_KEY, *args.variants.split(",")}
-    unknown = chosen - {key for key, *_ in VARIANTS}
-    if unknown:
-        parser.error(f"unknown variants {sorted(unknown)}; see behrmann_regression.py --help")
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     train_data = toy_data(10_000, seed=1111)
@@ -139,16 +127,9 @@ def main() -> None:
     per_seed = {}
     for seed in range(args.seeds):
         run_args = argparse.Namespace(**(vars(args) | {"seed": seed}))
-        results = {}
-        for key, name, clamp, stabiliser, weight, bound, epsilon in VARIANTS:
-            if key not in chosen:
-                continue
-            network, seconds = train(
-                clamp, stabiliser, weight, bound, epsilon, train_data, run_args
-            )
-            results[name] = evaluate(network, test_x, test_y) | {"train_s": seconds}
+        results = run_variants(chosen, train_data, test_x, test_y, run_args, verbose=False)
         per_seed[seed] = {"results": results, "verdicts": verdicts(results)}
-        print(seed, {k: v for k, v in per_seed[seed]["verdicts"].items()}, flush=True)
+        print(seed, per_seed[seed]["verdicts"], flush=True)
     record = {
         "task": "Behrmann et al. (2021) App. F 2-D regression toy, over seeds",
         "settings": vars(args)
