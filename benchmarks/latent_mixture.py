@@ -22,6 +22,7 @@ that the simulator returns a different colour for a sample, 1 − p(colour | θ)
 mixture the learned weights p(y) against the true mode shares, compared sorted (which latent
 component serves which mode is the network's choice). 8 modes also report the share of samples
 within 3σ of a mode of the right colour.
+
 The 8-mode MMD² comes with its noise level: the MMD² between two independent exact reference
 sets of the same size (10 pairs, mean and standard deviation per colour; ``--null-only``
 computes only these). The verdict counts the mixture lower only where it is lower by more than
@@ -54,7 +55,8 @@ from simulators.kinematics import BimodalRailPrior, KinematicsSimulator, end_poi
 
 
 def circle_means(count: int, radius: float) -> tuple[tuple[float, float], ...]:
-    """``count`` latent means on a circle, at the angles of the 8-mode prior's modes."""
+    """``count`` latent means evenly on a circle, half a step off the axes (for 8: at the
+    angles of the 8-mode prior's modes)."""
     angles = np.pi / count * (2 * np.arange(1, count + 1) - 1)
     return tuple((float(radius * np.cos(a)), float(radius * np.sin(a))) for a in angles)
 
