@@ -226,6 +226,11 @@ def markdown(record: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def toy_sets() -> tuple:
+    """The fixed training pairs (10 000) and test points (2000) every run of the toy uses."""
+    return toy_data(10_000, seed=1111), *toy_data(2000, seed=2222)
+
+
 def add_training_arguments(parser: argparse.ArgumentParser, default_variants: str) -> None:
     """The options a run of the toy shares with ``behrmann_regression_seeds.py``."""
     parser.add_argument("--steps", type=int, default=3000)
@@ -287,8 +292,7 @@ def main() -> None:
     chosen = chosen_variants(parser, args)
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
-    train_data = toy_data(10_000, seed=1111)
-    test_x, test_y = toy_data(2000, seed=2222)
+    train_data, test_x, test_y = toy_sets()
     results = run_variants(chosen, train_data, test_x, test_y, args, verbose=True)
     record = {
         "task": "Behrmann et al. (2021) App. F 2-D regression toy",

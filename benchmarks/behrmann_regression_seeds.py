@@ -27,7 +27,7 @@ from behrmann_regression import (
     add_training_arguments,
     chosen_variants,
     run_variants,
-    toy_data,
+    toy_sets,
     verdicts,
 )
 
@@ -122,8 +122,7 @@ def main() -> None:
         parser.error(f"--seeds must be ≥ 1, got {args.seeds}")
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
-    train_data = toy_data(10_000, seed=1111)
-    test_x, test_y = toy_data(2000, seed=2222)
+    train_data, test_x, test_y = toy_sets()
     per_seed = {}
     for seed in range(args.seeds):
         run_args = argparse.Namespace(**(vars(args) | {"seed": seed}))
