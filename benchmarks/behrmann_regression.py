@@ -167,6 +167,11 @@ def _reduction(before: float, after: float) -> float:
     return before / after
 
 
+def meets_target(reconstruction_reduction: float, condition_reduction: float, mse_ratio: float):
+    """Issue 8's target: both reductions ≥ 10⁴ and the supervised MSE ≤ 1.1× the baseline's."""
+    return bool(reconstruction_reduction >= 1e4 and condition_reduction >= 1e4 and mse_ratio <= 1.1)
+
+
 def verdicts(results: dict) -> dict:
     """Issue 8's target per regularised variant: ≥ 10⁴× lower mean reconstruction error and
     max condition number than the baseline, supervised MSE ≤ 1.1× the baseline's."""
@@ -182,7 +187,7 @@ def verdicts(results: dict) -> dict:
             "reconstruction_error_reduction": rec,
             "condition_number_reduction": cond,
             "supervised_mse_ratio": mse,
-            "meets_target": bool(rec >= 1e4 and cond >= 1e4 and mse <= 1.1),
+            "meets_target": meets_target(rec, cond, mse),
         }
     return out
 

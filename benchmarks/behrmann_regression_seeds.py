@@ -26,6 +26,7 @@ from behrmann_regression import (
     BASELINE,
     add_training_arguments,
     chosen_variants,
+    meets_target,
     run_variants,
     toy_sets,
     verdicts,
@@ -45,11 +46,7 @@ def summarise(per_seed: dict[int, dict]) -> dict:
         summary[name] = medians | {
             "seeds": len(rows),
             "seeds_meeting_target": sum(row["meets_target"] for row in rows),
-            "median_meets_target": bool(
-                medians[RATIOS[0]] >= 1e4
-                and medians[RATIOS[1]] >= 1e4
-                and medians[RATIOS[2]] <= 1.1
-            ),
+            "median_meets_target": meets_target(*(medians[key] for key in RATIOS)),
         }
     return summary
 

@@ -42,7 +42,14 @@ import time
 import numpy as np
 import torch
 from _common import RESULTS, environment_record, publish
-from _latent_mixture_table import ARM_OBSERVATIONS, LABEL_SETS, NUM_SAMPLES, markdown, verdict
+from _latent_mixture_table import (
+    ARM_OBSERVATIONS,
+    LABEL_SETS,
+    NULL_REPEATS,
+    NUM_SAMPLES,
+    markdown,
+    verdict,
+)
 
 from sbinn.diagnostics.sample_mmd import posterior_mmd
 from sbinn.diagnostics.stability_summary import stability_summary
@@ -83,8 +90,6 @@ MODE_LATENTS = {
     ),
 }
 DEFAULT_MODE_LATENTS = ("gaussian", "mixture")
-# Pairs of independent exact reference sets behind the MMD² noise level of the 8-mode problem.
-NULL_REPEATS = 10
 ARM_LATENTS = {
     "gaussian": LatentConfig(),
     "mixture": LatentConfig(kind="gaussian_mixture", temperature=0.2, final_temperature=0.05),
