@@ -30,15 +30,23 @@ RESOLVED_SIGMAS = 2.0
 WEIGHT_TARGET = 0.05
 COLOURS = ("red", "blue", "green", "purple")
 LATENTS = ("gaussian", "mixture", "mixture8")
+_BUDGET = ("mode_simulations", "mode_epochs", "mode_blocks", "subnet_l2", "nll")
 
 
 def _runs(paths: list[Path], null_fallback: dict) -> dict:
     """{(label set, seed): {"latents": {latent: result}, "noise": {colour: std}}}."""
     runs: dict = defaultdict(lambda: {"latents": {}, "noise": {}, "records": []})
+    budget = None
     for path in paths:
         record = json.loads(path.read_text())
         if record["settings"].get("null_only"):
             continue
+        # Pooling runs of different budgets would compare unlike networks (records from
+        # before the penalties existed ran without them: 0).
+        this_budget = {key: record["settings"].get(key, 0.0) for key in _BUDGET}
+        budget = budget or (this_budget, path.name)
+        if this_budget != budget[0]:
+            raise ValueError(f"{path.name} has {this_budget}, {budget[1]} has {budget[0]}")
         seed = record["settings"]["seed"]
         for name, result in record["results"].items():
             if not name.startswith("8 modes, "):
