@@ -19,6 +19,16 @@ units. The summary runs the checks in those units at two sets of points:
 The reliability flags compare the samples' round-trip errors and condition numbers with the
 training points' (rule in :mod:`sbinn.diagnostics.stability_checks`).
 
+For an INN whose width exceeds its inputs, the summary also reports the **input padding**
+that the inverse returns at the samples (``samples["input_padding"]``): the sampler drops
+those columns, so it is the one place where a network that has left the zero-padding slice
+shows. In training they hold noise of width ``pad_noise``; a per-sample RMS several times
+that means the inverse lands on inputs the network never saw, and its parameter columns are
+not to be trusted. Of five tissue INNs (root seed 1, five network seeds) two had a median RMS of
+0.043 and 0.049 and a 90% quantile of 0.16 and 0.20, against 0.021-0.024 and 0.036-0.047 for
+the others, and scored calibration errors of 4.2% and 4.0% against 1.3-1.5%; the
+reliability flags, which watch round trips and condition numbers, flagged none of them.
+
 Examples:
     >>> from simulators.kinematics import KinematicsSimulator
     >>> from sbinn.methods.cinn import CINN, TrainingConfig
@@ -132,6 +142,31 @@ def _points(estimator, theta, x, x_obs, noise, samples, rng):
     )
 
 
+def _input_padding(estimator, network: InvertibleNetwork, latent: np.ndarray) -> dict | None:
+    """Quantiles of the per-sample RMS of the input padding the INN's inverse returns at
+    ``latent``; None for a cINN (its padding is drawn, not asked to vanish) and for an INN
+    without padding."""
+    from sbinn.methods.inn import BidirectionalINN
+
+    if not isinstance(estimator, BidirectionalINN):
+        return None
+    used = estimator.dims["theta"] + estimator.dims["noise"]
+    if network.dim == used:
+        return None
+    z, _ = as_network_inputs(network, latent, None)
+    with evaluating(network), torch.no_grad():
+        inputs = network.inverse(z)[0].double().cpu().numpy()
+    rms = np.sqrt(np.mean(inputs[:, used:] ** 2, axis=1))
+    finite = rms[np.isfinite(rms)]
+    summary = dict.fromkeys(("rms_median", "rms_q90", "rms_q99"))
+    if finite.size:
+        summary = dict(zip(summary, map(float, np.quantile(finite, [0.5, 0.9, 0.99])), strict=True))
+    return summary | {
+        "non_finite_fraction": float(np.mean(~np.isfinite(rms))),
+        "pad_noise": float(estimator.config.pad_noise),
+    }
+
+
 def _images(network: InvertibleNetwork, points: np.ndarray, condition) -> np.ndarray:
     x, c = as_network_inputs(network, points, condition)
     with evaluating(network), torch.no_grad():
@@ -218,6 +253,15 @@ def stability_summary(
         network, latent, sample_condition, direction="inverse", **spectra
     )
     shape = (len(latent) // samples, samples)
+    sample_entry = {
+        "num_observations": shape[0],
+        "samples_per_observation": samples,
+        "round_trip_z": sample_trip.to_json(),
+        "jacobian_inverse": sample_spectrum.to_json(),
+    }
+    padding = _input_padding(estimator, network, latent)
+    if padding is not None:
+        sample_entry["input_padding"] = padding
     flags = reliability_flags(
         back.errors,
         back_spectrum.condition_number,
@@ -235,12 +279,7 @@ def stability_summary(
             "dtype": str(next(network.parameters()).dtype).removeprefix("torch."),
         },
         "training": training,
-        "samples": {
-            "num_observations": shape[0],
-            "samples_per_observation": samples,
-            "round_trip_z": sample_trip.to_json(),
-            "jacobian_inverse": sample_spectrum.to_json(),
-        },
+        "samples": sample_entry,
         "block_log_det": block_log_dets(network, reference, condition).to_json(),
         "reliability": flags.to_json(),
         "method": (
@@ -248,7 +287,9 @@ def stability_summary(
             "network input u as in training; round trips from u and from f(u), Jacobians "
             "at u (forward) and f(u) (inverse). samples: the latent points the sampler "
             "inverts for the checked observations. Round-trip errors are Euclidean; "
-            "non-finite ones count as infinite (null in JSON)."
+            "non-finite ones count as infinite (null in JSON). input_padding (INNs with "
+            "padding): RMS over the padding columns of the inverse at each sample, which "
+            "training holds at pad_noise."
         ),
         "time_s": round(time.perf_counter() - start, 3),
     }

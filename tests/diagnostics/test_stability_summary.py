@@ -147,3 +147,34 @@ def test_an_inn_with_a_mixture_latent_is_checked_at_its_own_latent_draws():
     theta, x = KinematicsSimulator().sample_joint(256, seed=1)
     summary = stability_summary(inn, theta, x, y[:4], samples_per_observation=16)
     assert summary["samples"]["round_trip_z"]["num_points"] == 4 * 16
+
+
+def test_a_padded_inn_reports_the_input_padding_its_inverse_returns(simulator, reference):
+    import torch
+
+    theta, x = reference
+    inn = BidirectionalINN(num_blocks=2, hidden_features=16, width=8, seed=0)
+    inn.fit(simulator=simulator, num_simulations=1000, training=TINY)
+    summary = stability_summary(inn, theta, x, x[:5], samples_per_observation=8, seed=3)
+    padding = summary["samples"]["input_padding"]
+    assert padding["pad_noise"] == inn.config.pad_noise
+    assert padding["non_finite_fraction"] == 0.0
+    # The same number from the network directly, at the sampler's points [y*, z, 0].
+    rng = np.random.default_rng(3)
+    y = np.repeat(inn.x_scaler.transform(x[:5]), 8, axis=0)
+    z = rng.standard_normal((len(y), inn.dims["z"]))
+    points = np.concatenate([y, z, np.zeros((len(y), 8 - y.shape[1] - z.shape[1]))], axis=1)
+    with torch.no_grad():
+        inputs = inn.network.eval().inverse(torch.as_tensor(points, dtype=torch.float32))[0]
+    rms = inputs[:, inn.dims["theta"] :].pow(2).mean(dim=1).sqrt().double().numpy()
+    assert padding["rms_median"] == pytest.approx(float(np.median(rms)), rel=1e-5)
+    # Observations far outside the training range send the inverse off the zero-padding
+    # slice, and the padding it returns shows it.
+    shifted = stability_summary(inn, theta, x, 50 * x[:5], samples_per_observation=8, seed=3)
+    assert shifted["samples"]["input_padding"]["rms_median"] > 10 * padding["rms_median"]
+
+
+def test_inns_without_padding_and_cinns_report_no_input_padding(estimator, reference):
+    theta, x = reference
+    summary = stability_summary(estimator, theta, x, x[:2], samples_per_observation=4)
+    assert "input_padding" not in summary["samples"]
