@@ -23,7 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from _common import RESULTS, publish
-from _latent_mixture_table import LABEL_SETS, RESOLVED_SIGMAS, WEIGHT_TARGET
+from _latent_mixture_table import LABEL_SETS, RESOLVED_SIGMAS, WEIGHT_TARGET, compare_to_gaussian
 
 from simulators.gaussian_mixture import COLOURS
 
@@ -73,15 +73,6 @@ def multimodal_colours(label_set: str) -> tuple[str, ...]:
     return tuple(c for i, c in enumerate(COLOURS) if labels.count(i) > 1)
 
 
-def _comparison(gaussian: float, mixture: float, noise: float) -> str:
-    gap = (gaussian - mixture) / noise
-    if gap > RESOLVED_SIGMAS:
-        return "lower"
-    if gap < -RESOLVED_SIGMAS:
-        return "higher"
-    return "within noise"
-
-
 def summarise(runs: dict) -> dict:
     """Weight errors and MMD comparisons per (label set, seed), and the counts over them."""
     rows, counts = [], defaultdict(lambda: defaultdict(int))
@@ -102,7 +93,7 @@ def summarise(runs: dict) -> dict:
                 if latent == "gaussian":
                     continue
                 verdicts = {
-                    colour: _comparison(
+                    colour: compare_to_gaussian(
                         latents["gaussian"]["mmd"][colour], result["mmd"][colour], noise[colour]
                     )
                     for colour in COLOURS
