@@ -21,6 +21,7 @@ __all__ = [
     "RESOLVED_SIGMAS",
     "WEIGHT_TARGET",
     "compare_to_gaussian",
+    "counts_markdown",
     "markdown",
     "verdict",
 ]
@@ -54,6 +55,20 @@ def compare_to_gaussian(gaussian: float, mixture: float, noise: float) -> str:
     if gap < -RESOLVED_SIGMAS:
         return "higher"
     return "within noise"
+
+
+def counts_markdown(counts: dict[str, dict[str, int]], column: str) -> list[str]:
+    """The "Counts" section of the pooled reports: one row per key, its verdicts counted.
+
+    Example:
+        >>> counts_markdown({"(0.0, 1.5)": {"lower": 1, "higher": 4}}, "verdicts")[-1]
+        '| (0.0, 1.5) | higher 4, lower 1 |'
+    """
+    lines = ["", "## Counts", "", f"| {column} | counts |", "|---|---|"]
+    for key, value in counts.items():
+        text = ", ".join(f"{name} {count}" for name, count in sorted(value.items()))
+        lines.append(f"| {key} | {text} |")
+    return lines
 
 
 def null_markdown(record: dict) -> list[str]:

@@ -21,7 +21,12 @@ from collections import defaultdict
 from pathlib import Path
 
 from _common import RESULTS, publish
-from _latent_mixture_table import ARM_OBSERVATIONS, RESOLVED_SIGMAS, compare_to_gaussian
+from _latent_mixture_table import (
+    ARM_OBSERVATIONS,
+    RESOLVED_SIGMAS,
+    compare_to_gaussian,
+    counts_markdown,
+)
 
 _BUDGET = ("arm_simulations", "arm_epochs", "arm_blocks", "abc_simulations", "subnet_l2", "nll")
 _LATENTS = ("gaussian", "mixture")
@@ -110,10 +115,7 @@ def markdown(record: dict) -> str:
                 f"| {'—' if weights is None else ', '.join(f'{w:.2f}' for w in weights[i])} "
                 f"| {'—' if error is None else f'{error[i]:.3f}'} |"
             )
-    lines += ["", "## Counts", "", "| observation | mixture vs Gaussian |", "|---|---|"]
-    for y, value in record["counts"].items():
-        text = ", ".join(f"{name} {count}" for name, count in sorted(value.items()))
-        lines.append(f"| {y} | {text} |")
+    lines += counts_markdown(record["counts"], "observation: mixture vs Gaussian")
     lines += ["", "Records: " + ", ".join(f"`{row['record']}`" for row in record["rows"]), ""]
     return "\n".join(lines)
 

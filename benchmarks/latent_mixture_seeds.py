@@ -23,7 +23,13 @@ from collections import defaultdict
 from pathlib import Path
 
 from _common import RESULTS, publish
-from _latent_mixture_table import LABEL_SETS, RESOLVED_SIGMAS, WEIGHT_TARGET, compare_to_gaussian
+from _latent_mixture_table import (
+    LABEL_SETS,
+    RESOLVED_SIGMAS,
+    WEIGHT_TARGET,
+    compare_to_gaussian,
+    counts_markdown,
+)
 
 from simulators.gaussian_mixture import COLOURS
 
@@ -159,10 +165,7 @@ def markdown(record: dict) -> str:
                 f"| {row['label_set']} | {row['seed']} | {colour} | {row['noise'][colour]:.4f} | "
                 f"{' | '.join(cells)} | {' | '.join(verdicts)} |"
             )
-    lines += ["", "## Counts", "", "| comparison | counts |", "|---|---|"]
-    for key, value in sorted(summary["counts"].items()):
-        text = ", ".join(f"{name} {count}" for name, count in sorted(value.items()))
-        lines.append(f"| {key} | {text} |")
+    lines += counts_markdown(dict(sorted(summary["counts"].items())), "comparison")
     lines += ["", "Records: " + ", ".join(f"`{name}`" for name in record["records"]), ""]
     return "\n".join(lines)
 
