@@ -253,7 +253,9 @@ TASK_SETTINGS: dict[str, TaskSettings] = {
             # 0.043 and 0.049 in the stability summary, against 0.021-0.024) and scored 4.2%
             # and 4.0%, too narrow, against 1.3-1.5% (10 000 observations; ad-hoc). With
             # weight 20 those two scored 1.8% and 2.0% (padding RMS 0.019-0.020), and two of
-            # the others 1.4% and 1.2% (were 1.3% and 1.4%).
+            # the others 1.4% and 1.2% (were 1.3% and 1.4%). Records at root seeds 0-3:
+            # 0.99/1.19/1.04/1.32% (were 1.16/1.07/1.21/1.74%), ABC 0.85-0.88%; at 10^5
+            # 1.63% (was 1.54%), ABC 0.39% (tissue_15k_pad20_seed*.md, tissue_100k_pad20.md).
             weights=LossWeights(nll=0.1, pad=20.0),
         ),
         # 89 epochs at every budget: 6000 steps at 15 000 simulations (68 per epoch), where
