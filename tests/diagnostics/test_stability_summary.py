@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from sbinn.diagnostics.stability import round_trip, stability_summary
 from sbinn.methods.cinn import CINN
@@ -150,8 +151,6 @@ def test_an_inn_with_a_mixture_latent_is_checked_at_its_own_latent_draws():
 
 
 def test_a_padded_inn_reports_the_input_padding_its_inverse_returns(simulator, reference):
-    import torch
-
     theta, x = reference
     inn = BidirectionalINN(num_blocks=2, hidden_features=16, width=8, seed=0)
     inn.fit(simulator=simulator, num_simulations=1000, training=TINY)
